@@ -1,0 +1,23 @@
+# The two commands the README opens with:
+#   make run    local mode: router + workers as local processes, real MiniLM model, interactive chat
+#   make test   builds (or reuses) the pinned Kubernetes binaries, then builds and runs every test
+SHELL := /bin/bash
+.PHONY: run test build binaries crds cluster-up cluster-down
+
+run:
+	./slm local
+
+test: binaries
+	./mvnw -B verify
+
+build:
+	./mvnw -B -q install -DskipTests
+
+binaries:
+	e2e/build-binaries
+
+cluster-up:
+	e2e/cluster up
+
+cluster-down:
+	e2e/cluster down
