@@ -1,0 +1,82 @@
+package dev.slm.fleet.worker.serving;
+
+import dev.slm.fleet.proto.v1.Priority;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PriorityWorkQueueTest {
+
+    static Map<Priority, Integer> caps(int critical, int standard, int sheddable) {
+        return Map.of(Priority.PRIORITY_CRITICAL, critical, Priority.PRIORITY_STANDARD, standard,
+                Priority.PRIORITY_SHEDDABLE, sheddable);
+    }
+
+    @Test
+    void fullQueueRefusesImmediatelyWhileOtherPrioritiesStillAdmit() throws Exception {
+        PriorityWorkQueue q = new PriorityWorkQueue(caps(2, 1, 1), 1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        q.submit(Priority.PRIORITY_STANDARD, () -> {
+            started.countDown();
+            hold(release);
+        });
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        assertEquals(PriorityWorkQueue.Admission.ACCEPTED, q.submit(Priority.PRIORITY_SHEDDABLE, () -> { }));
+        assertEquals(PriorityWorkQueue.Admission.QUEUE_FULL, q.submit(Priority.PRIORITY_SHEDDABLE, () -> { }));
+        assertEquals(PriorityWorkQueue.Admission.ACCEPTED, q.submit(Priority.PRIORITY_CRITICAL, () -> { }));
+        assertEquals(PriorityWorkQueue.Admission.ACCEPTED, q.submit(Priority.PRIORITY_UNSPECIFIED, () -> { }));
+        assertEquals(PriorityWorkQueue.Admission.QUEUE_FULL, q.submit(Priority.PRIORITY_STANDARD, () -> { }),
+                "unspecified counts as standard");
+        release.countDown();
+        assertTrue(q.drain(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void criticalWorkIsTakenBeforeSheddableWork() throws Exception {
+        PriorityWorkQueue q = new PriorityWorkQueue(caps(4, 4, 4), 1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        List<String> order = new CopyOnWriteArrayList<>();
+        q.submit(Priority.PRIORITY_STANDARD, () -> {
+            started.countDown();
+            hold(release);
+        });
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        q.submit(Priority.PRIORITY_SHEDDABLE, () -> order.add("sheddable"));
+        q.submit(Priority.PRIORITY_STANDARD, () -> order.add("standard"));
+        q.submit(Priority.PRIORITY_CRITICAL, () -> order.add("critical"));
+        release.countDown();
+        await().atMost(10, TimeUnit.SECONDS).until(() -> order.size() == 3);
+        assertEquals(List.of("critical", "standard", "sheddable"), order);
+    }
+
+    @Test
+    void drainFinishesQueuedWorkAndThenRefusesNewWork() throws Exception {
+        PriorityWorkQueue q = new PriorityWorkQueue(caps(8, 8, 8), 2);
+        List<Integer> done = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            int n = i;
+            q.submit(Priority.PRIORITY_STANDARD, () -> done.add(n));
+        }
+        assertTrue(q.drain(10, TimeUnit.SECONDS));
+        assertEquals(8, done.size());
+        assertEquals(PriorityWorkQueue.Admission.CLOSED, q.submit(Priority.PRIORITY_CRITICAL, () -> { }));
+    }
+
+    private static void hold(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
