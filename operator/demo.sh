@@ -3,6 +3,7 @@
 # Usage: operator/demo.sh            (leaves everything running; stop with: kill <printed pid>; e2e/cluster down)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$(e2e/build-binaries --print-bin-dir):$PATH"
 step() { printf '\n== %s\n' "$*"; }
 
 step "local control plane"
