@@ -10,6 +10,8 @@ final class LocalControlPlane {
   private LocalControlPlane() {}
 
   private static String kubeconfig;
+  // Its own name, and owned by this JVM: the watchdog stops it even when the JVM is killed.
+  private static final String CLUSTER_NAME = "operator-it-" + ProcessHandle.current().pid();
 
   /** KUBECONFIG (or -Dslm.kubeconfig) when set; otherwise starts the local control plane with `e2e/cluster up`. */
   static synchronized Config config() {
@@ -26,14 +28,14 @@ final class LocalControlPlane {
       throw new IllegalStateException("no local control plane: set KUBECONFIG (eval \"$(e2e/cluster up)\") or provide " + script);
     }
     try {
-      Process p = new ProcessBuilder(script.toString(), "up").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      Process p = new ProcessBuilder(script.toString(), "up", "--name", CLUSTER_NAME, "--owner-pid", String.valueOf(ProcessHandle.current().pid())).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       if (p.waitFor() != 0) throw new IllegalStateException(script + " up failed: " + out);
       String last = out.lines().filter(l -> l.startsWith("export KUBECONFIG=")).reduce((a, b) -> b)
           .orElseThrow(() -> new IllegalStateException(script + " up printed no export KUBECONFIG= line: " + out));
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
-          new ProcessBuilder(script.toString(), "down").inheritIO().start().waitFor();
+          new ProcessBuilder(script.toString(), "down", "--name", CLUSTER_NAME).inheritIO().start().waitFor();
         } catch (Exception e) {
           System.err.println("e2e/cluster down failed: " + e);
         }

@@ -1,16 +1,11 @@
 package dev.slm.fleet.worker.task;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.slm.fleet.worker.model.LoadedModel;
 import dev.slm.fleet.worker.model.TextTokenizer;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** A token-classification model with BIO tags (logits[batch, seq, tags]); spans are merged into slots. */
@@ -43,23 +38,7 @@ public final class BioTagger {
 
     public List<SlotMatch> tag(String text) {
         TextTokenizer.Tokens toks = limits.checkTokens("text", model.tokenizer().encode(text));
-        Map<String, OnnxTensor> inputs = new HashMap<>();
-        try {
-            inputs.put("input_ids", Tensors.longs(toks.ids()));
-            if (model.inputNames().contains("attention_mask")) {
-                inputs.put("attention_mask", Tensors.longs(toks.attentionMask()));
-            }
-            if (model.inputNames().contains("token_type_ids")) {
-                inputs.put("token_type_ids", Tensors.longs(new long[toks.length()]));
-            }
-            try (OrtSession.Result r = model.session().run(inputs, Set.of(output))) {
-                return decode(text, toks, Tensors.toFloats((OnnxTensor) r.get(0)));
-            }
-        } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
-        } finally {
-            inputs.values().forEach(OnnxTensor::close);
-        }
+        return decode(text, toks, Tensors.runEncoder(model, toks, output));
     }
 
     private List<SlotMatch> decode(String text, TextTokenizer.Tokens toks, float[] logits) {

@@ -1,16 +1,10 @@
 package dev.slm.fleet.worker.task;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.slm.fleet.worker.model.LoadedModel;
 import dev.slm.fleet.worker.model.TextTokenizer;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /** A sequence-classification model: logits[batch, labels]; confidence = softmax probability. */
 public final class HeadIntentClassifier implements IntentClassifier {
@@ -48,29 +42,13 @@ public final class HeadIntentClassifier implements IntentClassifier {
     public ClassifyResult classify(String text, int topK) {
         limits.checkText("text", text);
         TextTokenizer.Tokens toks = limits.checkTokens("text", model.tokenizer().encodeIds(text));
-        Map<String, OnnxTensor> inputs = new HashMap<>();
-        try {
-            inputs.put("input_ids", Tensors.longs(toks.ids()));
-            if (model.inputNames().contains("attention_mask")) {
-                inputs.put("attention_mask", Tensors.longs(toks.attentionMask()));
-            }
-            if (model.inputNames().contains("token_type_ids")) {
-                inputs.put("token_type_ids", Tensors.longs(new long[toks.length()]));
-            }
-            try (OrtSession.Result r = model.session().run(inputs, Set.of(output))) {
-                float[] logits = Tensors.toFloats((OnnxTensor) r.get(0));
-                Tensors.softmaxInPlace(logits);
-                List<ScoredLabel> scored = new ArrayList<>();
-                for (int i = 0; i < labels.size(); i++) {
-                    scored.add(new ScoredLabel(labels.get(i), logits[i]));
-                }
-                return IntentClassifier.rank(scored, topK, minConfidence);
-            }
-        } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
-        } finally {
-            inputs.values().forEach(OnnxTensor::close);
+        float[] logits = Tensors.runEncoder(model, toks, output);
+        Tensors.softmaxInPlace(logits);
+        List<ScoredLabel> scored = new ArrayList<>();
+        for (int i = 0; i < labels.size(); i++) {
+            scored.add(new ScoredLabel(labels.get(i), logits[i]));
         }
+        return IntentClassifier.rank(scored, topK, minConfidence);
     }
 
     @Override

@@ -57,4 +57,26 @@ final class Tensors {
             v[i] /= (float) sum;
         }
     }
+
+    /** Runs a single-sequence encoder (input_ids, optional attention_mask and token_type_ids) and returns one output. */
+    static float[] runEncoder(dev.slm.fleet.worker.model.LoadedModel model, dev.slm.fleet.worker.model.TextTokenizer.Tokens toks,
+                              String output) {
+        java.util.Map<String, OnnxTensor> inputs = new java.util.HashMap<>();
+        try {
+            inputs.put("input_ids", longs(toks.ids()));
+            if (model.inputNames().contains("attention_mask")) {
+                inputs.put("attention_mask", longs(toks.attentionMask()));
+            }
+            if (model.inputNames().contains("token_type_ids")) {
+                inputs.put("token_type_ids", longs(new long[toks.length()]));
+            }
+            try (ai.onnxruntime.OrtSession.Result r = model.session().run(inputs, java.util.Set.of(output))) {
+                return toFloats((OnnxTensor) r.get(0));
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
 }
