@@ -194,6 +194,8 @@ public final class RouterResources {
         .addNewEnv().withName("SLM_ROUTER_PIPELINE_FILE").withValue(PIPELINE_DIR + "/" + PIPELINE_KEY).endEnv()
         .addNewEnv().withName("SLM_ROUTER_ROUTING_CONFIGMAP").withValue(cluster.getMetadata().getNamespace() + "/" + dev.slm.fleet.operator.Labels.routingConfigMap(name)).endEnv()
         .addNewEnv().withName("QUARKUS_HTTP_HOST").withValue("0.0.0.0").endEnv()
+        .addNewEnv().withName("QUARKUS_HTTP_PORT").withValue(String.valueOf(HTTP_PORT)).endEnv()
+        .addNewEnv().withName("QUARKUS_GRPC_SERVER_PORT").withValue(String.valueOf(GRPC_PORT)).endEnv()
         .addNewEnv().withName("QUARKUS_GRPC_SERVER_HOST").withValue("0.0.0.0").endEnv()
         .withResources(router.resources)
         .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("http")).endHttpGet().withPeriodSeconds(5).endReadinessProbe()
