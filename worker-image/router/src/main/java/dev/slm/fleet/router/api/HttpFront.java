@@ -275,14 +275,10 @@ public class HttpFront {
         return s.getServedBy().name().replace("SERVED_BY_", "").toLowerCase();
     }
 
-    private static int words(String s) {
-        String t = s.strip();
-        return t.isEmpty() ? 0 : t.split("\\s+").length;
-    }
-
     private static JsonObject completion(ChatInput input, String model, String text, ChatListener.ChatResult result) {
-        int prompt = words(input.text());
-        int completion = words(text);
+        // Usage counts the generator's tokens; a rule-based answer used no model tokens to write.
+        int prompt = result.summary().getPromptTokens();
+        int completion = result.summary().getCompletionTokens();
         return new JsonObject().put("id", "chatcmpl-" + input.requestId()).put("object", "chat.completion")
                 .put("created", System.currentTimeMillis() / 1000).put("model", model)
                 .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
@@ -312,7 +308,8 @@ public class HttpFront {
         return new JsonObject().put("served_by", servedBy(s)).put("reason", s.getReason())
                 .put("intent", result.intent().getIntent()).put("confidence", result.intent().getConfidence())
                 .put("slots", slots).put("stages", stages).put("total_latency_ms", s.getTotalLatencyMs())
-                .put("time_to_first_token_ms", s.getTimeToFirstTokenMs());
+                .put("time_to_first_token_ms", s.getTimeToFirstTokenMs())
+                .put("prompt_tokens", s.getPromptTokens()).put("completion_tokens", s.getCompletionTokens());
     }
 
     private void models(RoutingContext ctx) {

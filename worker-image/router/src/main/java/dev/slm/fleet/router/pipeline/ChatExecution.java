@@ -55,6 +55,7 @@ public final class ChatExecution {
             Pipeline.emptySlots());
     private volatile ClassifyResponse intent;
     private volatile int tokensOut;
+    private volatile GenerateChunk generatorEnd;
     private volatile double ttftMs;
     private final StringBuilder buffered = new StringBuilder();
     private volatile PostProcessor.Stream post;
@@ -299,6 +300,7 @@ public final class ChatExecution {
                     }
                 }
                 if (chunk.getIsEnd()) {
+                    generatorEnd = chunk;
                     finish = switch (chunk.getFinishReason()) {
                         case FINISH_REASON_LENGTH -> "length";
                         case FINISH_REASON_DEADLINE -> "deadline";
@@ -415,6 +417,10 @@ public final class ChatExecution {
             double total = (System.nanoTime() - startNanos) / 1e6;
             ChatSummary.Builder summary = ChatSummary.newBuilder().setServedBy(servedBy).setReason(reason)
                     .setTotalLatencyMs(total).setTimeToFirstTokenMs(ttftMs).setText(text);
+            GenerateChunk end = generatorEnd;
+            if (servedBy == ServedBy.SERVED_BY_GENERATOR && end != null) {
+                summary.setPromptTokens(end.getPromptTokens()).setCompletionTokens(end.getCompletionTokens());
+            }
             synchronized (timings) {
                 summary.addAllStages(timings);
             }

@@ -132,6 +132,9 @@ class RouterFrontsTest {
         assertEquals(FULL_ANSWER, c.choices().get(0).message().content().orElseThrow());
         assertEquals(1, a.generateCalls.get());
         assertEquals("where is my order 12345", a.prompts.get(0));
+        assertEquals(FakeInferenceService.PROMPT_TOKENS, c.usage().orElseThrow().promptTokens(),
+                "usage counts the generator's tokens");
+        assertEquals(a.tokens.size(), c.usage().orElseThrow().completionTokens());
     }
 
     @Test

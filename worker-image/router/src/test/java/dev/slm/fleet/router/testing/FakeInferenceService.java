@@ -119,6 +119,8 @@ public final class FakeInferenceService extends InferenceServiceGrpc.InferenceSe
         }
     }
 
+    public static final int PROMPT_TOKENS = 11;
+
     private void sendToken(ServerCallStreamObserver<GenerateChunk> out, int i) {
         if (out.isCancelled()) {
             return;
@@ -126,7 +128,7 @@ public final class FakeInferenceService extends InferenceServiceGrpc.InferenceSe
         List<String> t = tokens;
         if (i == t.size()) {
             out.onNext(GenerateChunk.newBuilder().setIsEnd(true).setFinishReason(FinishReason.FINISH_REASON_STOP)
-                    .setIndex(i).setCompletionTokens(t.size()).build());
+                    .setIndex(i).setPromptTokens(PROMPT_TOKENS).setCompletionTokens(t.size()).build());
             out.onCompleted();
             return;
         }

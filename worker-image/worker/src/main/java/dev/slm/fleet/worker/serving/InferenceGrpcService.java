@@ -236,9 +236,15 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
             return;
         }
         inFlight.incrementAndGet();
+        long started = System.nanoTime();
+        String taskName = Tasks.name(task);
+        stageTimer("worker_queue_wait", "time a request waited in its priority queue before an inference thread took it",
+                taskName).record(started - received, TimeUnit.NANOSECONDS);
         Status status;
         try {
             status = body.run(received, deadline);
+            stageTimer("worker_inference", "time on the inference thread (tokenize, run the model, shape the answer)",
+                    taskName).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         } catch (InvalidInputException e) {
             status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
             safeError(observer, status);
@@ -301,6 +307,11 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                 .description("time in the worker per request, queue included")
                 .tag("task", t).tag("model", modelName())
                 .publishPercentileHistogram().register(registry));
+    }
+
+    private Timer stageTimer(String name, String description, String task) {
+        return timers.computeIfAbsent(name + "/" + task, k -> Timer.builder(name).description(description)
+                .tag("task", task).publishPercentileHistogram().register(registry));
     }
 
     private Counter counter(String name, String... tags) {

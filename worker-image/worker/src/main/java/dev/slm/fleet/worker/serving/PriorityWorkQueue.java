@@ -7,13 +7,19 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Bounded queue per priority, drained by a fixed set of inference threads, most important class first.
  * A full queue refuses at once (the caller answers RESOURCE_EXHAUSTED); nothing waits for room.
+ *
+ * <p>Idle threads are woken last-in first-out: new work goes to the thread that finished most recently, whose
+ * core and caches are still warm. With first-in first-out wake-ups (a plain semaphore) requests at low load
+ * rotate over all threads and each one starts cold; measured on a 2-core VM, one client's Classify took 7.8 ms
+ * that way against 5.8 ms with a single thread.
  */
 public final class PriorityWorkQueue {
 
@@ -23,7 +29,7 @@ public final class PriorityWorkQueue {
 
     private final Map<Priority, ArrayBlockingQueue<Runnable>> queues = new EnumMap<>(Priority.class);
     private final Map<Priority, Integer> capacities = new EnumMap<>(Priority.class);
-    private final Semaphore available = new Semaphore(0);
+    private final ConcurrentLinkedDeque<Idle> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger running = new AtomicInteger();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean closed;
@@ -35,7 +41,9 @@ public final class PriorityWorkQueue {
             queues.put(p, new ArrayBlockingQueue<>(cap));
         }
         for (int i = 0; i < workers; i++) {
-            Thread t = new Thread(this::work, "inference-" + i);
+            Idle me = new Idle();
+            Thread t = new Thread(() -> work(me), "inference-" + i);
+            me.thread = t;
             t.setDaemon(true);
             threads.add(t);
             t.start();
@@ -53,7 +61,11 @@ public final class PriorityWorkQueue {
         if (!queues.get(normalise(priority)).offer(work)) {
             return Admission.QUEUE_FULL;
         }
-        available.release();
+        Idle next = idle.pollFirst();
+        if (next != null) {
+            next.signalled = true;
+            LockSupport.unpark(next.thread);
+        }
         return Admission.ACCEPTED;
     }
 
@@ -95,25 +107,36 @@ public final class PriorityWorkQueue {
         return drained;
     }
 
-    private void work() {
-        while (true) {
-            Runnable work = null;
-            try {
-                available.acquire();
-            } catch (InterruptedException e) {
-                return;
+    private Runnable next() {
+        for (Priority p : ORDER) {
+            Runnable work = queues.get(p).poll();
+            if (work != null) {
+                return work;
+            }
+        }
+        return null;
+    }
+
+    private void work(Idle me) {
+        while (!Thread.currentThread().isInterrupted()) {
+            Runnable work = next();
+            if (work == null) {
+                me.signalled = false;
+                idle.addFirst(me);
+                // Work submitted between the poll and addFirst found no idle thread to wake: look once more.
+                work = next();
+                if (work == null) {
+                    while (!me.signalled && !Thread.currentThread().isInterrupted()) {
+                        LockSupport.park(this);
+                    }
+                    idle.remove(me);
+                    continue;
+                }
+                idle.remove(me);
             }
             running.incrementAndGet();
             try {
-                for (Priority p : ORDER) {
-                    work = queues.get(p).poll();
-                    if (work != null) {
-                        break;
-                    }
-                }
-                if (work != null) {
-                    work.run();
-                }
+                work.run();
             } catch (RuntimeException | Error e) {
                 // the work item reports its own errors; an escape here must not kill the thread
             } finally {
@@ -123,5 +146,10 @@ public final class PriorityWorkQueue {
                 }
             }
         }
+    }
+
+    private static final class Idle {
+        volatile Thread thread;
+        volatile boolean signalled;
     }
 }

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.slm.fleet.proto.v1.ClassifyRequest;
+import dev.slm.fleet.proto.v1.DescribeRequest;
 import dev.slm.fleet.proto.v1.GenerateChunk;
 import dev.slm.fleet.proto.v1.GenerateRequest;
 import dev.slm.fleet.proto.v1.InferenceServiceGrpc;
@@ -48,8 +49,9 @@ import java.util.regex.Pattern;
  * loopback, MiniLM int8, one intra-op thread, 16-token utterances, at 1/8/32 concurrent clients; then TTFT and
  * tokens/s of the tiny generator, and model load + warm-up times. Starts the workers from
  * target/quarkus-app/quarkus-run.jar. Run: worker-image/scripts/bench-worker.sh (from the repo root).
- * System properties: bench.seconds (per measurement, default 5), bench.warmup (default 2), bench.worker-args
- * (extra JVM arguments for the worker processes, space separated).
+ * System properties: bench.seconds (per measurement, default 5), bench.warmup (default 2), bench.grpc-warmup
+ * (seconds of load on the worker before its first measurement, so that JIT compilation has settled; default 30),
+ * bench.worker-args (extra JVM arguments for the worker processes, space separated).
  */
 public final class WorkerBenchmark {
 
@@ -57,6 +59,8 @@ public final class WorkerBenchmark {
     static final int[] CONCURRENCY = {1, 8, 32};
     static final double SECONDS = Double.parseDouble(System.getProperty("bench.seconds", "5"));
     static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", "2"));
+    /** The worker's JVM compiles its request path (gRPC, Netty, Quarkus) for tens of seconds on 2 cores. */
+    static final double GRPC_WARMUP = Double.parseDouble(System.getProperty("bench.grpc-warmup", "30"));
 
     record Result(String name, int clients, long calls, double seconds, double p50, double p99) {
         double throughput() {
@@ -110,10 +114,26 @@ public final class WorkerBenchmark {
                     .setSessionId("bench").setPriority(Priority.PRIORITY_STANDARD)).build();
             System.out.printf("# classify answer: %s", stub.classify(req).toString().replace('\n', ' '));
             System.out.println();
+            System.out.printf("# warming the worker's request path for %.0f s (8 clients) ...%n", GRPC_WARMUP);
+            double warmupSeconds = GRPC_WARMUP;
+            run("warm-up", 8, () -> () -> stub.classify(req), warmupSeconds, 0);
+            List<String> serverSide = new ArrayList<>();
             for (int c : CONCURRENCY) {
                 System.out.printf("# gRPC Classify, %d clients ...%n", c);
+                String before = classify.scrape();
                 results.add(run("worker Classify over gRPC", c, () -> () -> stub.classify(req)));
+                String after = classify.scrape();
+                serverSide.add(String.format("# clients=%d: in the worker, mean queue wait %.3f ms, mean inference %.3f ms",
+                        c, Worker.meanMillis(before, after, "worker_queue_wait_seconds"),
+                        Worker.meanMillis(before, after, "worker_inference_seconds")));
             }
+            DescribeRequest describe = DescribeRequest.getDefaultInstance();
+            System.out.println("# gRPC Describe (no inference), 1 client ...");
+            Result transport = run("worker Describe over gRPC (transport only)", 1, () -> () -> stub.describe(describe));
+            results.add(transport);
+            serverSide.forEach(System.out::println);
+            System.out.printf("# Describe round trip (gRPC transport and framework, no inference): p50 %.3f ms, p99 %.3f ms%n",
+                    transport.p50(), transport.p99());
             ch.shutdownNow();
             String metrics = classify.scrape();
             System.out.printf("# server-side mean latency (request_latency_seconds sum/count, queue included): %.3f ms%n",
@@ -183,6 +203,11 @@ public final class WorkerBenchmark {
 
     /** Each client thread calls in a loop; latencies recorded after the warm-up window. */
     static Result run(String name, int clients, Supplier<Runnable> perClient) throws InterruptedException {
+        return run(name, clients, perClient, WARMUP, SECONDS);
+    }
+
+    static Result run(String name, int clients, Supplier<Runnable> perClient, double warmup, double seconds)
+            throws InterruptedException {
         AtomicBoolean measuring = new AtomicBoolean(false);
         AtomicBoolean stop = new AtomicBoolean(false);
         List<long[]> samples = new ArrayList<>();
@@ -209,10 +234,10 @@ public final class WorkerBenchmark {
             t.setDaemon(true);
             t.start();
         }
-        Thread.sleep((long) (WARMUP * 1000));
+        Thread.sleep((long) (warmup * 1000));
         long start = System.nanoTime();
         measuring.set(true);
-        Thread.sleep((long) (SECONDS * 1000));
+        Thread.sleep((long) (seconds * 1000));
         measuring.set(false);
         double elapsed = (System.nanoTime() - start) / 1e9;
         stop.set(true);
@@ -225,6 +250,9 @@ public final class WorkerBenchmark {
             pos += counts[i];
         }
         Arrays.sort(all);
+        if (total == 0) {
+            return new Result(name, clients, 0, elapsed, Double.NaN, Double.NaN);
+        }
         return new Result(name, clients, total, elapsed, all[total / 2] / 1e6, all[(int) (total * 0.99)] / 1e6);
     }
 
@@ -284,6 +312,16 @@ public final class WorkerBenchmark {
             try (InputStream in = URI.create("http://127.0.0.1:" + httpPort + "/q/metrics").toURL().openStream()) {
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
+        }
+
+        static double meanMillis(String before, String after, String timer) {
+            double sum = gauge(after, timer + "_sum") - orZero(gauge(before, timer + "_sum"));
+            double count = gauge(after, timer + "_count") - orZero(gauge(before, timer + "_count"));
+            return 1000 * sum / count;
+        }
+
+        static double orZero(double v) {
+            return Double.isNaN(v) ? 0 : v;
         }
 
         static double gauge(String metrics, String name) {

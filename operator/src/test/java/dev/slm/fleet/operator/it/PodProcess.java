@@ -1,0 +1,105 @@
+package dev.slm.fleet.operator.it;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the container of a pod the operator created as a local process, the way the kubelet would: the container's
+ * environment, its ConfigMap volumes written to a directory (mount paths rewritten to point there), and the
+ * packaged Quarkus jar of our image instead of the image. KWOK only pretends to run pods; this runs one for real.
+ */
+final class PodProcess implements AutoCloseable {
+  private final Process process;
+  final Path log;
+  final int httpPort;
+
+  private PodProcess(Process process, Path log, int httpPort) {
+    this.process = process;
+    this.log = log;
+    this.httpPort = httpPort;
+  }
+
+  /**
+   * @param jar       the module's quarkus-run.jar
+   * @param overrides environment entries that replace the pod's (addresses and ports on loopback, credentials)
+   */
+  static PodProcess start(KubernetesClient kube, String ns, PodSpec spec, Path jar, Path workDir, String name,
+      Map<String, String> overrides) throws IOException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar.toAbsolutePath() + " is missing: build the reactor first (./mvnw -B verify"
+          + " builds it before the operator's integration tests)");
+    }
+    Container container = spec.getContainers().get(0);
+    Map<String, Path> mounts = new LinkedHashMap<>();
+    for (VolumeMount m : container.getVolumeMounts() == null ? List.<VolumeMount>of() : container.getVolumeMounts()) {
+      Volume v = spec.getVolumes().stream().filter(x -> x.getName().equals(m.getName())).findFirst().orElseThrow();
+      Path dir = Files.createDirectories(workDir.resolve(name).resolve("volumes").resolve(m.getName()));
+      if (v.getConfigMap() != null) {
+        ConfigMap cm = kube.configMaps().inNamespace(ns).withName(v.getConfigMap().getName()).get();
+        if (cm == null) throw new IllegalStateException("pod mounts ConfigMap " + v.getConfigMap().getName() + ", which does not exist");
+        for (var e : cm.getData().entrySet()) Files.writeString(dir.resolve(e.getKey()), e.getValue());
+      }
+      mounts.put(m.getMountPath(), dir);
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    for (EnvVar e : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
+      if (e.getValue() == null) continue; // valueFrom (downward API): not needed on loopback
+      String value = e.getValue();
+      for (var m : mounts.entrySet()) value = value.replace(m.getKey(), m.getValue().toString());
+      env.put(e.getName(), value);
+    }
+    int http = freePort();
+    env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
+    env.put("QUARKUS_HTTP_PORT", Integer.toString(http));
+    env.putAll(overrides);
+
+    Path log = workDir.resolve(name).resolve("process.log");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:+UseSerialGC", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toAbsolutePath().toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().remove("KUBECONFIG");
+    pb.environment().putAll(env);
+    return new PodProcess(pb.start(), log, http);
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  String logText() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(15, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+}
