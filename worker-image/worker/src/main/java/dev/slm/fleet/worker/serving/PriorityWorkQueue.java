@@ -81,6 +81,11 @@ public final class PriorityWorkQueue {
         return Map.copyOf(capacities);
     }
 
+    /** Inference threads parked waiting for work. */
+    int idleThreads() {
+        return idle.size();
+    }
+
     public int running() {
         return running.get();
     }

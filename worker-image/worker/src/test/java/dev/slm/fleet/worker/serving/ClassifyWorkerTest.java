@@ -182,6 +182,8 @@ class ClassifyWorkerTest {
         String body = scrape();
         assertTrue(body.contains("request_latency_seconds_bucket{model=\"all-minilm-l6-v2-q\",task=\"classify-intent\""), body);
         assertTrue(body.contains("worker_requests_in_flight"), body);
+        assertTrue(body.contains("worker_queue_wait_seconds_count{task=\"classify-intent\""), body);
+        assertTrue(body.contains("worker_inference_seconds_count{task=\"classify-intent\""), body);
         assertTrue(body.contains("worker_queue_depth{priority=\"standard\""), body);
         assertTrue(body.contains("worker_model_load_seconds"), body);
         assertTrue(body.contains("error_rate"), body);

@@ -72,6 +72,21 @@ class PriorityWorkQueueTest {
         assertEquals(PriorityWorkQueue.Admission.CLOSED, q.submit(Priority.PRIORITY_CRITICAL, () -> { }));
     }
 
+    @Test
+    void workGoesToTheThreadThatFinishedLastSoItsCachesAreWarm() throws Exception {
+        PriorityWorkQueue q = new PriorityWorkQueue(caps(4, 4, 4), 3);
+        List<String> threads = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            await().atMost(10, TimeUnit.SECONDS).until(() -> q.idleThreads() == 3);
+            q.submit(Priority.PRIORITY_STANDARD, () -> threads.add(Thread.currentThread().getName()));
+            int expected = i + 1;
+            await().atMost(10, TimeUnit.SECONDS).until(() -> threads.size() == expected);
+        }
+        assertEquals(1, threads.subList(1, threads.size()).stream().distinct().count(),
+                "one request at a time always lands on the most recently active thread: " + threads);
+        assertTrue(q.drain(10, TimeUnit.SECONDS));
+    }
+
     private static void hold(CountDownLatch latch) {
         try {
             latch.await(30, TimeUnit.SECONDS);
