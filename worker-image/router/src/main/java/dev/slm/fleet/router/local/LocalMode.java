@@ -118,7 +118,8 @@ public final class LocalMode {
                 "-Dquarkus.http.port=" + routerHttp, "-Dquarkus.grpc.server.port=" + routerGrpc,
                 "-Dslm.router.pipeline-file=" + pipelineFile, "-Dslm.router.routing.file=" + routingFile));
         config.getJsonArray("routerProperties", new JsonArray()).forEach(p -> routerProps.add(String.valueOf(p)));
-        Process routerProcess = startJava("router", jar("worker-image/router"), routerProps);
+        Process routerProcess = startJava("router", jar("worker-image/router"), routerProps,
+                config.getJsonArray("routerJvmArgs", config.getJsonArray("jvmArgs", new JsonArray())), 0);
 
         List<WorkerSpec> ready = new ArrayList<>();
         List<String> missing = new ArrayList<>();
@@ -204,8 +205,12 @@ public final class LocalMode {
         if (w.tokenizer() != null) {
             props.add("-Dslm.worker.model.tokenizer-uri=" + resolve(w.tokenizer()));
         }
-        return startJava(w.name(), jar("worker-image/worker"), props);
+        return startJava(w.name(), jar("worker-image/worker"), props, config.getJsonArray("jvmArgs", new JsonArray()),
+                config.getInteger("workerNice", 0));
     }
+
+    private static final java.util.Optional<Path> NICE = java.util.stream.Stream.of("/usr/bin/nice", "/bin/nice")
+            .map(Path::of).filter(Files::isExecutable).findFirst();
 
     private String resolve(String uri) {
         if (uri.contains(":") && !uri.startsWith("/")) {
@@ -223,10 +228,19 @@ public final class LocalMode {
         return jar;
     }
 
-    private Process startJava(String name, Path jar, List<String> props) throws IOException {
+    /**
+     * @param nice OS scheduling niceness for the child (0 = as this process). On one small machine the workers'
+     *             inference threads can take every core; a router that waits for CPU behind them makes its
+     *             admission and shed decisions late. In a cluster the pods' CPU requests do the same job.
+     */
+    private Process startJava(String name, Path jar, List<String> props, JsonArray jvmArgs, int nice)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
+        if (nice > 0 && NICE.isPresent()) {
+            cmd.addAll(List.of(NICE.get().toString(), "-n", Integer.toString(nice)));
+        }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        config.getJsonArray("jvmArgs", new JsonArray()).forEach(a -> cmd.add(String.valueOf(a)));
+        jvmArgs.forEach(a -> cmd.add(String.valueOf(a)));
         cmd.addAll(props);
         cmd.add("-jar");
         cmd.add(jar.toString());
