@@ -62,6 +62,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<Task, StageTimers> stageTimers = new ConcurrentHashMap<>();
     private final ErrorRateWindow errorRate = new ErrorRateWindow();
 
     @PostConstruct
@@ -237,14 +238,12 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         }
         inFlight.incrementAndGet();
         long started = System.nanoTime();
-        String taskName = Tasks.name(task);
-        stageTimer("worker_queue_wait", "time a request waited in its priority queue before an inference thread took it",
-                taskName).record(started - received, TimeUnit.NANOSECONDS);
+        StageTimers stages = stageTimers.computeIfAbsent(task, this::stageTimers);
+        stages.queueWait().record(started - received, TimeUnit.NANOSECONDS);
         Status status;
         try {
             status = body.run(received, deadline);
-            stageTimer("worker_inference", "time on the inference thread (tokenize, run the model, shape the answer)",
-                    taskName).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            stages.inference().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         } catch (InvalidInputException e) {
             status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
             safeError(observer, status);
@@ -309,9 +308,18 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                 .publishPercentileHistogram().register(registry));
     }
 
-    private Timer stageTimer(String name, String description, String task) {
-        return timers.computeIfAbsent(name + "/" + task, k -> Timer.builder(name).description(description)
-                .tag("task", task).publishPercentileHistogram().register(registry));
+    private record StageTimers(Timer queueWait, Timer inference) {
+    }
+
+    private StageTimers stageTimers(Task task) {
+        String name = Tasks.name(task);
+        return new StageTimers(
+                Timer.builder("worker_queue_wait").tag("task", name).publishPercentileHistogram()
+                        .description("time a request waited in its priority queue before an inference thread took it")
+                        .register(registry),
+                Timer.builder("worker_inference").tag("task", name).publishPercentileHistogram()
+                        .description("time on the inference thread (tokenize, run the model, shape the answer)")
+                        .register(registry));
     }
 
     private Counter counter(String name, String... tags) {
