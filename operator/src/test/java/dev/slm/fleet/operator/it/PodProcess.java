@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,14 +22,33 @@ import java.util.concurrent.TimeUnit;
  * packaged Quarkus jar of our image instead of the image. KWOK only pretends to run pods; this runs one for real.
  */
 final class PodProcess implements AutoCloseable {
+  private static final java.util.regex.Pattern LISTENING = java.util.regex.Pattern.compile("Listening on: http://127\\.0\\.0\\.1:(\\d+)");
+
   private final Process process;
   final Path log;
-  final int httpPort;
+  private volatile int httpPort;
 
-  private PodProcess(Process process, Path log, int httpPort) {
+  private PodProcess(Process process, Path log) {
     this.process = process;
     this.log = log;
-    this.httpPort = httpPort;
+  }
+
+  /**
+   * The HTTP port the process bound. It picks a free one itself (port 0): a port probed free here and bound later by
+   * the child can be taken in between by any outbound connection on this busy machine.
+   */
+  int httpPort() {
+    if (httpPort == 0) {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+        if (!process.isAlive()) {
+          throw new IllegalStateException("process exited with " + process.exitValue() + " before listening: " + logText());
+        }
+        java.util.regex.Matcher m = LISTENING.matcher(logText());
+        if (m.find()) httpPort = Integer.parseInt(m.group(1));
+        return httpPort != 0;
+      });
+    }
+    return httpPort;
   }
 
   /**
@@ -62,9 +80,10 @@ final class PodProcess implements AutoCloseable {
       for (var m : mounts.entrySet()) value = value.replace(m.getKey(), m.getValue().toString());
       env.put(e.getName(), value);
     }
-    int http = freePort();
     env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
-    env.put("QUARKUS_HTTP_PORT", Integer.toString(http));
+    env.put("QUARKUS_HTTP_PORT", "0");
+    // Synchronous logging: a process that fails at start-up must leave its reason in the log.
+    env.put("QUARKUS_LOG_CONSOLE_ASYNC_ENABLED", "false");
     env.putAll(overrides);
 
     Path log = workDir.resolve(name).resolve("process.log");
@@ -73,11 +92,15 @@ final class PodProcess implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().remove("KUBECONFIG");
     pb.environment().putAll(env);
-    return new PodProcess(pb.start(), log, http);
+    return new PodProcess(pb.start(), log);
   }
 
   boolean alive() {
     return process.isAlive();
+  }
+
+  String exit() {
+    return process.isAlive() ? "running" : "exited with " + process.exitValue();
   }
 
   String logText() {
@@ -85,12 +108,6 @@ final class PodProcess implements AutoCloseable {
       return Files.readString(log);
     } catch (IOException e) {
       return "(no log: " + e + ")";
-    }
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 

@@ -41,8 +41,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * The data plane on the control plane: the operator (in-process) writes the routing table; the router runs as a
- * real process with the environment, pipeline ConfigMap and ServiceAccount token of the Deployment the operator
- * made; the worker runs as a real process (real MiniLM) on the IP KWOK gave its pod. Chat requests then travel
+ * real process with the environment and pipeline ConfigMap of the Deployment the operator made and a ServiceAccount
+ * token issued by the API server, started before its RoleBinding exists; the worker runs as a real process (real MiniLM) on the IP KWOK gave its pod. Chat requests then travel
  * router → routing table from the ConfigMap watch → worker, and a pod turning unready leaves the router's table.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -85,7 +85,7 @@ class RouterOnControlPlaneIT {
   }
 
   @Test
-  void routerServesFromTheOperatorsRoutingTableAndFollowsItWithItsOwnServiceAccount() throws Exception {
+  void routerServesFromTheOperatorsRoutingTableFollowsItAndSurvivesStartingBeforeItsRbac() throws Exception {
     SlmCluster cluster = cluster(ns, "chat", ns);
     kube.resource(cluster).create();
     SlmWorker intent = worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
@@ -109,30 +109,50 @@ class RouterOnControlPlaneIT {
         Map.of("QUARKUS_GRPC_SERVER_HOST", podIp, "QUARKUS_GRPC_SERVER_PORT", Integer.toString(Labels.GRPC_PORT)));
     closeAtEnd.add(worker);
 
-    // The router authenticates as the ServiceAccount the operator made for it, with a token the API server issues.
+    // The operator's RBAC for the router: its ServiceAccount, bound to a Role.
     String sa = Labels.routerName("chat");
-    await().atMost(CONVERGE).until(() -> kube.rbac().roleBindings().inNamespace(ns).withName(sa).get() != null);
-    String token = kube.serviceAccounts().inNamespace(ns).withName(sa).tokenRequest(new TokenRequestBuilder()
-        .withNewSpec().withExpirationSeconds(3600L).endSpec().build()).getStatus().getToken();
-    Path routerKubeconfig = writeKubeconfig(work.resolve("router.kubeconfig"), token);
+    var binding = await().atMost(CONVERGE).until(() -> kube.rbac().roleBindings().inNamespace(ns).withName(sa).get(),
+        java.util.Objects::nonNull);
+    assertThat(binding.getRoleRef().getName()).isEqualTo(sa);
+    assertThat(binding.getSubjects()).singleElement().satisfies(subject -> {
+      assertThat(subject.getKind()).isEqualTo("ServiceAccount");
+      assertThat(subject.getName()).isEqualTo(sa);
+    });
+    Path operatorSaKubeconfig = writeKubeconfig(work.resolve("router-sa.kubeconfig"), token(sa));
+
+    // The router starts before its permissions exist (as it can under GitOps, where objects land in any order): it
+    // must stay up, answer by the fallback, and pick the table up once the binding lands. It runs as a
+    // ServiceAccount of its own that the test binds to the operator's Role later.
+    String late = "late-router";
+    kube.serviceAccounts().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+        .withNewMetadata().withName(late).endMetadata().build()).create();
+    Path routerKubeconfig = writeKubeconfig(work.resolve("router.kubeconfig"), token(late));
     var deployment = await().atMost(CONVERGE).until(() -> kube.apps().deployments().inNamespace(ns).withName(sa).get(),
         java.util.Objects::nonNull);
-    int routerGrpc = PodProcess.freePort();
     PodProcess router = PodProcess.start(kube, ns, deployment.getSpec().getTemplate().getSpec(), ROUTER_JAR, work, "router",
         Map.of("KUBECONFIG", routerKubeconfig.toString(), "QUARKUS_GRPC_SERVER_HOST", "127.0.0.1",
-            "QUARKUS_GRPC_SERVER_PORT", Integer.toString(routerGrpc)));
+            "QUARKUS_GRPC_SERVER_PORT", "0"));
     closeAtEnd.add(router);
+    await().atMost(CONVERGE).untilAsserted(() -> assertThat(router.logText()).contains("cannot read routing ConfigMap"));
+    assertThat(router.alive()).as(() -> "router " + router.exit() + ": " + router.logText()).isTrue();
+    assertThat(routerTable(router)).isEmpty();
+    assertThat(chat(router, "where is my order 12345").path("served_by").asText()).isEqualTo("fallback_no_endpoint");
+    kube.rbac().roleBindings().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder()
+        .withNewMetadata().withName(late).endMetadata()
+        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(sa).endRoleRef()
+        .addNewSubject().withKind("ServiceAccount").withName(late).withNamespace(ns).endSubject()
+        .build()).create();
 
     // The router's table comes from the ConfigMap watch: the worker's pod IP, as the operator wrote it.
     await().atMost(CONVERGE).ignoreExceptions().untilAsserted(() -> {
-      assertThat(router.alive()).as(router.logText()).isTrue();
+      assertThat(router.alive()).as(() -> "router " + router.exit() + ": " + router.logText()).isTrue();
       assertThat(routerTable(router)).contains(endpoint.getAddress()).contains(endpoint.getPod());
     });
     assertThat(routerTableJson(router).path("source").asText()).isEqualTo("configmap:" + ns + "/" + Labels.routingConfigMap("chat") + "#routing-table.json");
 
     // A chat request travels router → worker at the pod's address; the real MiniLM answers the intent.
     JsonNode answer = await().atMost(CONVERGE).ignoreExceptions().until(() -> {
-      assertThat(worker.alive()).as(worker.logText()).isTrue();
+      assertThat(worker.alive()).as(() -> "worker " + worker.exit() + ": " + worker.logText()).isTrue();
       return chat(router, "where is my order 12345");
     }, a -> "order_status".equals(a.path("intent").asText()));
     assertThat(answer.path("stages")).anySatisfy(s -> {
@@ -154,8 +174,8 @@ class RouterOnControlPlaneIT {
     await().atMost(CONVERGE).ignoreExceptions().untilAsserted(() ->
         assertThat(chat(router, "hello there").path("intent").asText()).isEqualTo("greeting"));
 
-    // The Role lets the router read its routing ConfigMap and nothing else.
-    Config asRouter = Config.fromKubeconfig(null, Files.readString(routerKubeconfig), routerKubeconfig.toString());
+    // The operator's Role lets its ServiceAccount read the routing ConfigMap and nothing else.
+    Config asRouter = Config.fromKubeconfig(null, Files.readString(operatorSaKubeconfig), operatorSaKubeconfig.toString());
     try (KubernetesClient routerClient = new KubernetesClientBuilder().withConfig(asRouter).build()) {
       assertThat(routerClient.configMaps().inNamespace(ns).withName(Labels.routingConfigMap("chat")).get()).isNotNull();
       assertThatThrownBy(() -> routerClient.configMaps().inNamespace(ns).withName(Labels.pipelineConfigMap("chat")).get())
@@ -170,6 +190,11 @@ class RouterOnControlPlaneIT {
     i.name = name;
     i.examples = List.of(examples);
     return i;
+  }
+
+  private String token(String serviceAccount) {
+    return kube.serviceAccounts().inNamespace(ns).withName(serviceAccount).tokenRequest(new TokenRequestBuilder()
+        .withNewSpec().withExpirationSeconds(3600L).endSpec().build()).getStatus().getToken();
   }
 
   private Path writeKubeconfig(Path file, String token) throws IOException {
@@ -193,7 +218,7 @@ class RouterOnControlPlaneIT {
   }
 
   private JsonNode routerTableJson(PodProcess router) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.httpPort
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.httpPort()
         + "/router/routing-table")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
     return json.readTree(r.body());
@@ -205,7 +230,7 @@ class RouterOnControlPlaneIT {
   }
 
   private JsonNode chat(PodProcess router, String text) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.httpPort + "/chat"))
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.httpPort() + "/chat"))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(json.createObjectNode().put("text", text).toString()))
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());

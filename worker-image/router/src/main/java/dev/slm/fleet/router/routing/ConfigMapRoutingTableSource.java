@@ -38,7 +38,8 @@ public final class ConfigMapRoutingTableSource implements RoutingTableSource {
 
     @Override
     public void start(RoutingTableListener listener) {
-        informer = client.configMaps().inNamespace(namespace).withName(name).inform(new ResourceEventHandler<>() {
+        informer = client.configMaps().inNamespace(namespace).withName(name).runnableInformer(0);
+        informer.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(ConfigMap cm) {
                 apply(cm, listener);
@@ -53,7 +54,15 @@ public final class ConfigMapRoutingTableSource implements RoutingTableSource {
             public void onDelete(ConfigMap cm, boolean deletedFinalStateUnknown) {
                 LOG.warnf("routing ConfigMap %s/%s deleted; keeping the last good table", namespace, name);
             }
-        }, 0);
+        });
+        // An API server that refuses or is away (RBAC not applied yet, control plane down) must not stop the router:
+        // it keeps answering from the last good table, by the fallback when there is none, and keeps trying.
+        informer.exceptionHandler((started, t) -> {
+            LOG.warnf("cannot %s routing ConfigMap %s/%s (%s); retrying", started ? "watch" : "read", namespace, name,
+                    t.getMessage());
+            return true;
+        });
+        informer.start();
     }
 
     private synchronized void apply(ConfigMap cm, RoutingTableListener listener) {

@@ -3,6 +3,7 @@ package dev.slm.fleet.worker.serving;
 import dev.slm.fleet.proto.v1.Priority;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -77,10 +78,10 @@ class PriorityWorkQueueTest {
         PriorityWorkQueue q = new PriorityWorkQueue(caps(4, 4, 4), 3);
         List<String> threads = new CopyOnWriteArrayList<>();
         for (int i = 0; i < 20; i++) {
-            await().atMost(10, TimeUnit.SECONDS).until(() -> q.idleThreads() == 3);
+            await().atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(2)).until(() -> q.idleThreads() == 3);
             q.submit(Priority.PRIORITY_STANDARD, () -> threads.add(Thread.currentThread().getName()));
             int expected = i + 1;
-            await().atMost(10, TimeUnit.SECONDS).until(() -> threads.size() == expected);
+            await().atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(2)).until(() -> threads.size() == expected);
         }
         assertEquals(1, threads.subList(1, threads.size()).stream().distinct().count(),
                 "one request at a time always lands on the most recently active thread: " + threads);
