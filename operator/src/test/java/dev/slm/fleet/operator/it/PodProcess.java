@@ -76,9 +76,7 @@ final class PodProcess implements AutoCloseable {
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvVar e : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
       if (e.getValue() == null) continue; // valueFrom (downward API): not needed on loopback
-      String value = e.getValue();
-      for (var m : mounts.entrySet()) value = value.replace(m.getKey(), m.getValue().toString());
-      env.put(e.getName(), value);
+      env.put(e.getName(), rewriteMountPath(e.getValue(), mounts));
     }
     env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
     env.put("QUARKUS_HTTP_PORT", "0");
@@ -93,6 +91,20 @@ final class PodProcess implements AutoCloseable {
     pb.environment().remove("KUBECONFIG");
     pb.environment().putAll(env);
     return new PodProcess(pb.start(), log);
+  }
+
+  /**
+   * A value that starts with a mount path (or is a file: URI of one) points into that mount's directory here. Only
+   * the leading path is rewritten, once: a mount such as /tmp must not match inside a path already rewritten.
+   */
+  static String rewriteMountPath(String value, Map<String, Path> mounts) {
+    String scheme = value.startsWith("file:") ? "file:" : "";
+    String path = value.substring(scheme.length());
+    return mounts.entrySet().stream()
+        .filter(m -> path.equals(m.getKey()) || path.startsWith(m.getKey() + "/"))
+        .max(java.util.Comparator.comparingInt(m -> m.getKey().length()))
+        .map(m -> scheme + m.getValue().toAbsolutePath() + path.substring(m.getKey().length()))
+        .orElse(value);
   }
 
   boolean alive() {
