@@ -42,8 +42,9 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The data plane on the control plane: the operator (in-process) writes the routing table; the router runs as a
  * real process with the environment and pipeline ConfigMap of the Deployment the operator made and a ServiceAccount
- * token issued by the API server, started before its RoleBinding exists; the worker runs as a real process (real MiniLM) on the IP KWOK gave its pod. Chat requests then travel
- * router → routing table from the ConfigMap watch → worker, and a pod turning unready leaves the router's table.
+ * token issued by the API server, started before its RoleBinding exists; the worker runs as a real process (real
+ * MiniLM) on the IP KWOK gave its pod. Chat requests then travel router → routing table from the ConfigMap watch →
+ * worker, and a pod turning unready leaves the router's table.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RouterOnControlPlaneIT {

@@ -119,7 +119,7 @@ public final class LocalMode {
                 "-Dslm.router.pipeline-file=" + pipelineFile, "-Dslm.router.routing.file=" + routingFile));
         config.getJsonArray("routerProperties", new JsonArray()).forEach(p -> routerProps.add(String.valueOf(p)));
         Process routerProcess = startJava("router", jar("worker-image/router"), routerProps,
-                config.getJsonArray("routerJvmArgs", config.getJsonArray("jvmArgs", new JsonArray())), 0);
+                config.getJsonArray("routerJvmArgs", jvmArgs()), 0);
 
         List<WorkerSpec> ready = new ArrayList<>();
         List<String> missing = new ArrayList<>();
@@ -205,12 +205,15 @@ public final class LocalMode {
         if (w.tokenizer() != null) {
             props.add("-Dslm.worker.model.tokenizer-uri=" + resolve(w.tokenizer()));
         }
-        return startJava(w.name(), jar("worker-image/worker"), props, config.getJsonArray("jvmArgs", new JsonArray()),
-                config.getInteger("workerNice", 0));
+        return startJava(w.name(), jar("worker-image/worker"), props, jvmArgs(), config.getInteger("workerNice", 0));
     }
 
     private static final java.util.Optional<Path> NICE = java.util.stream.Stream.of("/usr/bin/nice", "/bin/nice")
             .map(Path::of).filter(Files::isExecutable).findFirst();
+
+    private JsonArray jvmArgs() {
+        return config.getJsonArray("jvmArgs", new JsonArray());
+    }
 
     private String resolve(String uri) {
         if (uri.contains(":") && !uri.startsWith("/")) {

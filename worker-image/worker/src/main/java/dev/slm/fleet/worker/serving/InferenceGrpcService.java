@@ -60,9 +60,8 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
     String version;
 
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<Task, TaskTimers> timers = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-    private final Map<Task, StageTimers> stageTimers = new ConcurrentHashMap<>();
     private final ErrorRateWindow errorRate = new ErrorRateWindow();
 
     @PostConstruct
@@ -238,7 +237,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         }
         inFlight.incrementAndGet();
         long started = System.nanoTime();
-        StageTimers stages = stageTimers.computeIfAbsent(task, this::stageTimers);
+        TaskTimers stages = timers(task);
         stages.queueWait().record(started - received, TimeUnit.NANOSECONDS);
         Status status;
         try {
@@ -278,7 +277,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         String taskName = Tasks.name(task);
         errorRate.record(!status.isOk() && status.getCode() != Status.Code.INVALID_ARGUMENT, System.currentTimeMillis());
         if (status.isOk()) {
-            timer(taskName).record(nanos, TimeUnit.NANOSECONDS);
+            timers(task).total().record(nanos, TimeUnit.NANOSECONDS);
         } else {
             counter("worker_errors", "code", status.getCode().name(), "task", taskName).increment();
         }
@@ -301,19 +300,20 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         }
     }
 
-    private Timer timer(String task) {
-        return timers.computeIfAbsent(task, t -> Timer.builder("request_latency")
-                .description("time in the worker per request, queue included")
-                .tag("task", t).tag("model", modelName())
-                .publishPercentileHistogram().register(registry));
+    /** request_latency (queue included) and its two parts, per task. */
+    private record TaskTimers(Timer total, Timer queueWait, Timer inference) {
     }
 
-    private record StageTimers(Timer queueWait, Timer inference) {
+    private TaskTimers timers(Task task) {
+        return timers.computeIfAbsent(task, this::newTimers);
     }
 
-    private StageTimers stageTimers(Task task) {
+    private TaskTimers newTimers(Task task) {
         String name = Tasks.name(task);
-        return new StageTimers(
+        return new TaskTimers(
+                Timer.builder("request_latency").tag("task", name).tag("model", modelName()).publishPercentileHistogram()
+                        .description("time in the worker per request, queue included")
+                        .register(registry),
                 Timer.builder("worker_queue_wait").tag("task", name).publishPercentileHistogram()
                         .description("time a request waited in its priority queue before an inference thread took it")
                         .register(registry),

@@ -115,8 +115,7 @@ public final class WorkerBenchmark {
             System.out.printf("# classify answer: %s", stub.classify(req).toString().replace('\n', ' '));
             System.out.println();
             System.out.printf("# warming the worker's request path for %.0f s (8 clients) ...%n", GRPC_WARMUP);
-            double warmupSeconds = GRPC_WARMUP;
-            run("warm-up", 8, () -> () -> stub.classify(req), warmupSeconds, 0);
+            run("warm-up", 8, () -> () -> stub.classify(req), 0, GRPC_WARMUP);
             List<String> serverSide = new ArrayList<>();
             for (int c : CONCURRENCY) {
                 System.out.printf("# gRPC Classify, %d clients ...%n", c);
@@ -250,9 +249,6 @@ public final class WorkerBenchmark {
             pos += counts[i];
         }
         Arrays.sort(all);
-        if (total == 0) {
-            return new Result(name, clients, 0, elapsed, Double.NaN, Double.NaN);
-        }
         return new Result(name, clients, total, elapsed, all[total / 2] / 1e6, all[(int) (total * 0.99)] / 1e6);
     }
 
