@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.slm.fleet.proto.v1.ClassifyRequest;
+import dev.slm.fleet.proto.v1.ClassifyResponse;
 import dev.slm.fleet.proto.v1.DescribeRequest;
 import dev.slm.fleet.proto.v1.GenerateChunk;
 import dev.slm.fleet.proto.v1.GenerateRequest;
@@ -36,10 +37,12 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,19 +51,27 @@ import java.util.regex.Pattern;
  * Load generator (not a test): raw ONNX Runtime session.run in-process vs. the worker's Classify over gRPC on
  * loopback, MiniLM int8, one intra-op thread, 16-token utterances, at 1/8/32 concurrent clients; then TTFT and
  * tokens/s of the tiny generator, and model load + warm-up times. Starts the workers from
- * target/quarkus-app/quarkus-run.jar. Run: worker-image/scripts/bench-worker.sh (from the repo root).
- * System properties: bench.seconds (per measurement, default 5), bench.warmup (default 2), bench.grpc-warmup
- * (seconds of load on the worker before its first measurement, so that JIT compilation has settled; default 30),
- * bench.worker-args (extra JVM arguments for the worker processes, space separated).
+ * target/quarkus-app/quarkus-run.jar with the JVM options local mode gives them. Run:
+ * worker-image/scripts/bench-worker.sh (from the repo root).
+ *
+ * <p>Raw, in-process engine and gRPC are measured in interleaved blocks at each concurrency, so that the drift of a
+ * shared machine (its speed moved by 30% within minutes on the 2-core development VM) hits all three alike.
+ * System properties: bench.blocks (blocks per path and concurrency, default 4), bench.block-seconds (default 1.5),
+ * bench.grpc-warmup (seconds of load on the worker before the first measurement, default 30),
+ * bench.worker-args (JVM options of the worker processes, space separated; default as local mode).
  */
 public final class WorkerBenchmark {
 
     static final String UTTERANCE = "hello , where is my order 12345 ? i ordered it last friday please";
     static final int[] CONCURRENCY = {1, 8, 32};
-    static final double SECONDS = Double.parseDouble(System.getProperty("bench.seconds", "5"));
-    static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", "2"));
+    static final int BLOCKS = Integer.getInteger("bench.blocks", 4);
+    static final double BLOCK_SECONDS = Double.parseDouble(System.getProperty("bench.block-seconds", "1.5"));
+    static final double WARMUP = 0.3;
     /** The worker's JVM compiles its request path (gRPC, Netty, Quarkus) for tens of seconds on 2 cores. */
     static final double GRPC_WARMUP = Double.parseDouble(System.getProperty("bench.grpc-warmup", "30"));
+    /** As config/local/chatbot.json runs the workers: the hot path is native ONNX Runtime, C1 code is enough. */
+    static final String WORKER_ARGS = System.getProperty("bench.worker-args",
+            "-XX:+UseSerialGC -Xmx384m -XX:TieredStopAtLevel=1");
 
     record Result(String name, int clients, long calls, double seconds, double p50, double p99) {
         double throughput() {
@@ -68,14 +79,47 @@ public final class WorkerBenchmark {
         }
     }
 
+    /** Latencies (ms) and wall time of several blocks of one path, merged. */
+    static final class Merged {
+        final List<long[]> samples = new ArrayList<>();
+        long calls;
+        double seconds;
+
+        void add(Samples s) {
+            samples.add(s.nanos());
+            calls += s.nanos().length;
+            seconds += s.seconds();
+        }
+
+        Result result(String name, int clients) {
+            long[] all = new long[(int) calls];
+            int pos = 0;
+            for (long[] s : samples) {
+                System.arraycopy(s, 0, all, pos, s.length);
+                pos += s.length;
+            }
+            Arrays.sort(all);
+            return new Result(name, clients, calls, seconds, pct(all, 50), pct(all, 99));
+        }
+    }
+
+    record Samples(long[] nanos, double seconds) {
+    }
+
     public static void main(String[] args) throws Exception {
         Path jar = Path.of(args.length > 0 ? args[0] : "worker-image/worker/target/quarkus-app/quarkus-run.jar");
         Path resources = Path.of(args.length > 1 ? args[1] : "worker-image/worker/src/test/resources");
         int cores = Runtime.getRuntime().availableProcessors();
-        System.out.printf("# worker benchmark: %d cores, Java %s, %.0f s per point%n", cores,
-                System.getProperty("java.version"), SECONDS);
+        System.out.printf("# worker benchmark: %d cores, Java %s, %d interleaved blocks of %.1f s per path and concurrency%n",
+                cores, System.getProperty("java.version"), BLOCKS, BLOCK_SECONDS);
+        System.out.printf("# worker JVM options: %s%n", WORKER_ARGS);
 
         List<Result> results = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        Worker classify = Worker.start(jar, "classify-intent", Map.of(
+                "slm.worker.task-config-file", resources.resolve("config/intents.json").toString(),
+                "slm.worker.threads.intra-op", "1",
+                "slm.worker.queue.standard", "256"));
         try (LoadedModel model = ModelLoader.load(ModelSpec.of(ModelSource.BUILTIN_MINILM))) {
             TextTokenizer.Tokens toks = model.tokenizer().encode(UTTERANCE);
             System.out.printf("# utterance: \"%s\" = %d tokens%n", UTTERANCE, toks.length());
@@ -85,58 +129,86 @@ public final class WorkerBenchmark {
             inputs.put("attention_mask", OnnxTensor.createTensor(env, new long[][] {toks.attentionMask()}));
             inputs.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {new long[toks.length()]}));
             OrtSession session = model.session();
-            for (int c : CONCURRENCY) {
-                System.out.printf("# raw session.run, %d clients ...%n", c);
-                results.add(run("raw ORT session.run", c, () -> () -> {
-                    try {
-                        session.run(inputs).close();
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }));
-            }
+            Runnable raw = () -> {
+                try {
+                    session.run(inputs).close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
             FewShotIntentClassifier engine = new FewShotIntentClassifier(new SentenceEmbedder(model, Limits.defaults()),
                     TaskParametersFile.intents(resources.resolve("config/intents.json")), 0.5f);
-            for (int c : CONCURRENCY) {
-                System.out.printf("# in-process classify engine, %d clients ...%n", c);
-                results.add(run("in-process engine (tokenize+run+pool+cosine)", c, () -> () -> engine.classify(UTTERANCE, 3)));
-            }
-        }
 
-        Worker classify = Worker.start(jar, "classify-intent", Map.of(
-                "slm.worker.task-config-file", resources.resolve("config/intents.json").toString(),
-                "slm.worker.threads.intra-op", "1",
-                "slm.worker.queue.standard", "256"));
-        try {
             ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", classify.grpcPort).usePlaintext().build();
             InferenceServiceGrpc.InferenceServiceBlockingStub stub = InferenceServiceGrpc.newBlockingStub(ch);
             ClassifyRequest req = ClassifyRequest.newBuilder().setText(UTTERANCE).setMeta(RequestMeta.newBuilder()
                     .setSessionId("bench").setPriority(Priority.PRIORITY_STANDARD)).build();
-            System.out.printf("# classify answer: %s", stub.classify(req).toString().replace('\n', ' '));
-            System.out.println();
+            System.out.printf("# classify answer: %s%n", stub.classify(req).toString().replace('\n', ' '));
             System.out.printf("# warming the worker's request path for %.0f s (8 clients) ...%n", GRPC_WARMUP);
-            run("warm-up", 8, () -> () -> stub.classify(req), 0, GRPC_WARMUP);
-            List<String> serverSide = new ArrayList<>();
-            for (int c : CONCURRENCY) {
-                System.out.printf("# gRPC Classify, %d clients ...%n", c);
-                String before = classify.scrape();
-                results.add(run("worker Classify over gRPC", c, () -> () -> stub.classify(req)));
-                String after = classify.scrape();
-                serverSide.add(String.format("# clients=%d: in the worker, mean queue wait %.3f ms, mean inference %.3f ms",
-                        c, Worker.meanMillis(before, after, "worker_queue_wait_seconds"),
-                        Worker.meanMillis(before, after, "worker_inference_seconds")));
+            measure(8, () -> () -> stub.classify(req), 0, GRPC_WARMUP);
+            for (int i = 0; i < 3; i++) {
+                measure(8, () -> raw, 0, 0.5);
+                measure(8, () -> () -> engine.classify(UTTERANCE, 3), 0, 0.5);
             }
+
+            ProcessHandle workerProcess = classify.process.toHandle();
+            for (int c : CONCURRENCY) {
+                System.out.printf("# %d clients: raw, engine and gRPC in %d interleaved blocks ...%n", c, BLOCKS);
+                Merged r = new Merged();
+                Merged e = new Merged();
+                Merged g = new Merged();
+                long workerCpu = 0;
+                long clientCpu = 0;
+                double queue = 0;
+                double inference = 0;
+                for (int b = 0; b < BLOCKS; b++) {
+                    r.add(measure(c, () -> raw, WARMUP, BLOCK_SECONDS));
+                    e.add(measure(c, () -> () -> engine.classify(UTTERANCE, 3), WARMUP, BLOCK_SECONDS));
+                    String before = classify.scrape();
+                    long w0 = cpuNanos(workerProcess);
+                    long c0 = cpuNanos(ProcessHandle.current());
+                    // no warm-up window here: the worker's counters must cover exactly the measured calls
+                    g.add(measure(c, () -> () -> stub.classify(req), 0, BLOCK_SECONDS));
+                    workerCpu += cpuNanos(workerProcess) - w0;
+                    clientCpu += cpuNanos(ProcessHandle.current()) - c0;
+                    String after = classify.scrape();
+                    queue += Worker.meanMillis(before, after, "worker_queue_wait_seconds") / BLOCKS;
+                    inference += Worker.meanMillis(before, after, "worker_inference_seconds") / BLOCKS;
+                }
+                results.add(r.result("raw ORT session.run", c));
+                results.add(e.result("in-process engine (tokenize+run+pool+cosine)", c));
+                results.add(g.result("worker Classify over gRPC", c));
+                notes.add(String.format(Locale.ROOT, "# clients=%d: in the worker, mean queue wait %.3f ms, mean inference %.3f ms;"
+                                + " CPU per gRPC request: worker %.3f ms, load generator %.3f ms", c, queue, inference,
+                        workerCpu / 1e6 / g.calls, clientCpu / 1e6 / g.calls));
+            }
+
+            System.out.println("# where one client's time goes ...");
+            int n = 1500;
+            double[] outside = new double[n];
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                ClassifyResponse resp = stub.classify(req);
+                outside[i] = (System.nanoTime() - t0) / 1e6 - resp.getLatencyMs();
+            }
+            Arrays.sort(outside);
+            notes.add(String.format(Locale.ROOT, "# clients=1: client round trip minus the worker's own latency_ms"
+                    + " (transport and wake-ups outside admission..response): p50 %.3f ms, p99 %.3f ms",
+                    outside[n / 2], outside[(int) (n * 0.99)]));
             DescribeRequest describe = DescribeRequest.getDefaultInstance();
-            System.out.println("# gRPC Describe (no inference), 1 client ...");
-            Result transport = run("worker Describe over gRPC (transport only)", 1, () -> () -> stub.describe(describe));
-            results.add(transport);
-            serverSide.forEach(System.out::println);
-            System.out.printf("# Describe round trip (gRPC transport and framework, no inference): p50 %.3f ms, p99 %.3f ms%n",
-                    transport.p50(), transport.p99());
+            results.add(run("worker Describe over gRPC, back to back (transport only)", 1, () -> () -> stub.describe(describe)));
+            long gapNanos = (long) (results.get(0).p50() * 1e6);
+            results.add(runSelfTimed(String.format(Locale.ROOT, "worker Describe over gRPC after %.1f ms idle (transport + wake-ups)",
+                    gapNanos / 1e6), 1, () -> {
+                        LockSupport.parkNanos(gapNanos);
+                        long t0 = System.nanoTime();
+                        stub.describe(describe);
+                        return System.nanoTime() - t0;
+                    }));
             ch.shutdownNow();
             String metrics = classify.scrape();
-            System.out.printf("# server-side mean latency (request_latency_seconds sum/count, queue included): %.3f ms%n",
-                    1000 * Worker.gauge(metrics, "request_latency_seconds_sum") / Worker.gauge(metrics, "request_latency_seconds_count"));
+            notes.add(String.format(Locale.ROOT, "# server-side mean latency (request_latency_seconds sum/count, all calls, queue included): %.3f ms",
+                    1000 * Worker.gauge(metrics, "request_latency_seconds_sum") / Worker.gauge(metrics, "request_latency_seconds_count")));
         } finally {
             classify.stop();
         }
@@ -145,16 +217,18 @@ public final class WorkerBenchmark {
         System.out.println("| path | clients | calls | throughput (req/s) | p50 (ms) | p99 (ms) |");
         System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
         for (Result r : results) {
-            System.out.printf("| %s | %d | %d | %.0f | %.3f | %.3f |%n", r.name(), r.clients(), r.calls(), r.throughput(),
-                    r.p50(), r.p99());
+            System.out.printf(Locale.ROOT, "| %s | %d | %d | %.0f | %.3f | %.3f |%n", r.name(), r.clients(), r.calls(),
+                    r.throughput(), r.p50(), r.p99());
         }
+        System.out.println();
+        notes.forEach(System.out::println);
         for (int i = 0; i < CONCURRENCY.length; i++) {
-            Result raw = results.get(i);
-            Result grpc = results.get(i + 2 * CONCURRENCY.length);
-            System.out.printf("# clients=%d: gRPC p99 - raw p99 = %+.3f ms; gRPC throughput = %.0f%% of raw%n",
-                    raw.clients(), grpc.p99() - raw.p99(), 100 * grpc.throughput() / raw.throughput());
+            Result raw = results.get(3 * i);
+            Result grpc = results.get(3 * i + 2);
+            System.out.printf(Locale.ROOT, "# clients=%d: gRPC p99 - raw p99 = %+.3f ms (p50 %+.3f ms); gRPC throughput = %.0f%% of raw%n",
+                    raw.clients(), grpc.p99() - raw.p99(), grpc.p50() - raw.p50(), 100 * grpc.throughput() / raw.throughput());
         }
-        System.out.printf("# MiniLM worker: model load %.0f ms, warm-up %.0f ms (from /q/metrics)%n",
+        System.out.printf(Locale.ROOT, "# MiniLM worker: model load %.0f ms, warm-up %.0f ms (from /q/metrics)%n",
                 classify.loadSeconds * 1000, classify.warmupSeconds * 1000);
 
         Worker gen = Worker.start(jar, "generate", Map.of(
@@ -200,29 +274,57 @@ public final class WorkerBenchmark {
         }
     }
 
-    /** Each client thread calls in a loop; latencies recorded after the warm-up window. */
-    static Result run(String name, int clients, Supplier<Runnable> perClient) throws InterruptedException {
-        return run(name, clients, perClient, WARMUP, SECONDS);
+    static long cpuNanos(ProcessHandle p) {
+        return p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     }
 
-    static Result run(String name, int clients, Supplier<Runnable> perClient, double warmup, double seconds)
+    static double pct(long[] sorted, double p) {
+        return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) (sorted.length * p / 100))] / 1e6;
+    }
+
+    /** One closed-loop measurement of a path: each client thread calls in a loop; the warm-up window is not recorded. */
+    static Result run(String name, int clients, Supplier<Runnable> perClient) throws InterruptedException {
+        Samples s = measure(clients, perClient, WARMUP, BLOCKS * BLOCK_SECONDS);
+        Merged m = new Merged();
+        m.add(s);
+        return m.result(name, clients);
+    }
+
+    /** As {@link #run(String, int, Supplier)} for a call that times itself (returns its own nanoseconds). */
+    static Result runSelfTimed(String name, int clients, java.util.function.LongSupplier selfTimed) throws InterruptedException {
+        Merged m = new Merged();
+        m.add(measureTimed(clients, () -> selfTimed, WARMUP, BLOCKS * BLOCK_SECONDS));
+        return m.result(name, clients);
+    }
+
+    static Samples measure(int clients, Supplier<Runnable> perClient, double warmup, double seconds)
             throws InterruptedException {
+        return measureTimed(clients, () -> {
+            Runnable call = perClient.get();
+            return () -> {
+                long t0 = System.nanoTime();
+                call.run();
+                return System.nanoTime() - t0;
+            };
+        }, warmup, seconds);
+    }
+
+    static Samples measureTimed(int clients, Supplier<java.util.function.LongSupplier> perClient, double warmup,
+                                double seconds) throws InterruptedException {
         AtomicBoolean measuring = new AtomicBoolean(false);
         AtomicBoolean stop = new AtomicBoolean(false);
         List<long[]> samples = new ArrayList<>();
         int[] counts = new int[clients];
         CountDownLatch done = new CountDownLatch(clients);
         for (int i = 0; i < clients; i++) {
-            long[] mine = new long[2_000_000];
+            long[] mine = new long[(int) Math.min(2_000_000, Math.max(10_000, seconds * 20_000))];
             samples.add(mine);
             int idx = i;
-            Runnable call = perClient.get();
+            java.util.function.LongSupplier call = perClient.get();
             Thread t = new Thread(() -> {
                 int n = 0;
                 while (!stop.get()) {
-                    long t0 = System.nanoTime();
-                    call.run();
-                    long dt = System.nanoTime() - t0;
+                    long dt = call.getAsLong();
                     if (measuring.get() && n < mine.length) {
                         mine[n++] = dt;
                     }
@@ -248,8 +350,7 @@ public final class WorkerBenchmark {
             System.arraycopy(samples.get(i), 0, all, pos, counts[i]);
             pos += counts[i];
         }
-        Arrays.sort(all);
-        return new Result(name, clients, total, elapsed, all[total / 2] / 1e6, all[(int) (total * 0.99)] / 1e6);
+        return new Samples(all, elapsed);
     }
 
     /** A worker process started from the packaged jar, on free loopback ports. */
@@ -269,7 +370,7 @@ public final class WorkerBenchmark {
             cmd.add("-Dquarkus.grpc.server.port=" + w.grpcPort);
             cmd.add("-Dquarkus.http.port=" + w.httpPort);
             props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-            for (String extra : System.getProperty("bench.worker-args", "").split("\\s+")) {
+            for (String extra : WORKER_ARGS.split("\\s+")) {
                 if (!extra.isBlank()) {
                     cmd.add(extra);
                 }
