@@ -2,7 +2,7 @@
 # Worker benchmark (not a test): raw ONNX Runtime vs. Classify over gRPC, plus the tiny generator's TTFT.
 # Usage (repo root): worker-image/scripts/bench-worker.sh [-Dbench.blocks=4] [-Dbench.block-seconds=1.5]
 # The load generator's own JVM runs C1-only (BENCH_JAVA_OPTS): it shares the cores with the worker, and C2 compiling
-# the client's gRPC stack for minutes took up to 2 ms of CPU per request from a 2-core machine. The raw ONNX Runtime
+# the client's gRPC stack for minutes took up to 2.3 ms of CPU per request from a 2-core machine. The raw ONNX Runtime
 # loop it also runs is native code either way.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

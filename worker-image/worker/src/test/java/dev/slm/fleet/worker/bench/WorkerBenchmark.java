@@ -43,6 +43,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -79,31 +80,21 @@ public final class WorkerBenchmark {
         }
     }
 
-    /** Latencies (ms) and wall time of several blocks of one path, merged. */
-    static final class Merged {
-        final List<long[]> samples = new ArrayList<>();
-        long calls;
-        double seconds;
+    /** Latencies (ns) of one path's calls and the wall time they were measured over; blocks add up. */
+    record Samples(long[] nanos, double seconds) {
+        static final Samples NONE = new Samples(new long[0], 0);
 
-        void add(Samples s) {
-            samples.add(s.nanos());
-            calls += s.nanos().length;
-            seconds += s.seconds();
+        Samples plus(Samples other) {
+            long[] all = Arrays.copyOf(nanos, nanos.length + other.nanos.length);
+            System.arraycopy(other.nanos, 0, all, nanos.length, other.nanos.length);
+            return new Samples(all, seconds + other.seconds);
         }
 
         Result result(String name, int clients) {
-            long[] all = new long[(int) calls];
-            int pos = 0;
-            for (long[] s : samples) {
-                System.arraycopy(s, 0, all, pos, s.length);
-                pos += s.length;
-            }
-            Arrays.sort(all);
-            return new Result(name, clients, calls, seconds, pct(all, 50), pct(all, 99));
+            long[] sorted = nanos.clone();
+            Arrays.sort(sorted);
+            return new Result(name, clients, sorted.length, seconds, pct(sorted, 50), pct(sorted, 99));
         }
-    }
-
-    record Samples(long[] nanos, double seconds) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -154,21 +145,21 @@ public final class WorkerBenchmark {
             ProcessHandle workerProcess = classify.process.toHandle();
             for (int c : CONCURRENCY) {
                 System.out.printf("# %d clients: raw, engine and gRPC in %d interleaved blocks ...%n", c, BLOCKS);
-                Merged r = new Merged();
-                Merged e = new Merged();
-                Merged g = new Merged();
+                Samples r = Samples.NONE;
+                Samples e = Samples.NONE;
+                Samples g = Samples.NONE;
                 long workerCpu = 0;
                 long clientCpu = 0;
                 double queue = 0;
                 double inference = 0;
                 for (int b = 0; b < BLOCKS; b++) {
-                    r.add(measure(c, () -> raw, WARMUP, BLOCK_SECONDS));
-                    e.add(measure(c, () -> () -> engine.classify(UTTERANCE, 3), WARMUP, BLOCK_SECONDS));
+                    r = r.plus(measure(c, () -> raw, WARMUP, BLOCK_SECONDS));
+                    e = e.plus(measure(c, () -> () -> engine.classify(UTTERANCE, 3), WARMUP, BLOCK_SECONDS));
                     String before = classify.scrape();
                     long w0 = cpuNanos(workerProcess);
                     long c0 = cpuNanos(ProcessHandle.current());
                     // no warm-up window here: the worker's counters must cover exactly the measured calls
-                    g.add(measure(c, () -> () -> stub.classify(req), 0, BLOCK_SECONDS));
+                    g = g.plus(measure(c, () -> () -> stub.classify(req), 0, BLOCK_SECONDS));
                     workerCpu += cpuNanos(workerProcess) - w0;
                     clientCpu += cpuNanos(ProcessHandle.current()) - c0;
                     String after = classify.scrape();
@@ -180,7 +171,7 @@ public final class WorkerBenchmark {
                 results.add(g.result("worker Classify over gRPC", c));
                 notes.add(String.format(Locale.ROOT, "# clients=%d: in the worker, mean queue wait %.3f ms, mean inference %.3f ms;"
                                 + " CPU per gRPC request: worker %.3f ms, load generator %.3f ms", c, queue, inference,
-                        workerCpu / 1e6 / g.calls, clientCpu / 1e6 / g.calls));
+                        workerCpu / 1e6 / g.nanos().length, clientCpu / 1e6 / g.nanos().length));
             }
 
             System.out.println("# where one client's time goes ...");
@@ -284,17 +275,12 @@ public final class WorkerBenchmark {
 
     /** One closed-loop measurement of a path: each client thread calls in a loop; the warm-up window is not recorded. */
     static Result run(String name, int clients, Supplier<Runnable> perClient) throws InterruptedException {
-        Samples s = measure(clients, perClient, WARMUP, BLOCKS * BLOCK_SECONDS);
-        Merged m = new Merged();
-        m.add(s);
-        return m.result(name, clients);
+        return measure(clients, perClient, WARMUP, BLOCKS * BLOCK_SECONDS).result(name, clients);
     }
 
     /** As {@link #run(String, int, Supplier)} for a call that times itself (returns its own nanoseconds). */
-    static Result runSelfTimed(String name, int clients, java.util.function.LongSupplier selfTimed) throws InterruptedException {
-        Merged m = new Merged();
-        m.add(measureTimed(clients, () -> selfTimed, WARMUP, BLOCKS * BLOCK_SECONDS));
-        return m.result(name, clients);
+    static Result runSelfTimed(String name, int clients, LongSupplier selfTimed) throws InterruptedException {
+        return measureTimed(clients, () -> selfTimed, WARMUP, BLOCKS * BLOCK_SECONDS).result(name, clients);
     }
 
     static Samples measure(int clients, Supplier<Runnable> perClient, double warmup, double seconds)
@@ -309,7 +295,7 @@ public final class WorkerBenchmark {
         }, warmup, seconds);
     }
 
-    static Samples measureTimed(int clients, Supplier<java.util.function.LongSupplier> perClient, double warmup,
+    static Samples measureTimed(int clients, Supplier<LongSupplier> perClient, double warmup,
                                 double seconds) throws InterruptedException {
         AtomicBoolean measuring = new AtomicBoolean(false);
         AtomicBoolean stop = new AtomicBoolean(false);
@@ -320,7 +306,7 @@ public final class WorkerBenchmark {
             long[] mine = new long[(int) Math.min(2_000_000, Math.max(10_000, seconds * 20_000))];
             samples.add(mine);
             int idx = i;
-            java.util.function.LongSupplier call = perClient.get();
+            LongSupplier call = perClient.get();
             Thread t = new Thread(() -> {
                 int n = 0;
                 while (!stop.get()) {
