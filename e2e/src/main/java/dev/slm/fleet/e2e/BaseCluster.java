@@ -61,8 +61,10 @@ abstract class BaseCluster implements KubeCluster {
     }
 
     private void requireSimulatedNodes(String helper) {
-        Assumptions.assumeTrue(simulatesNodes(), () -> helper + " needs KWOK-simulated nodes, only available with "
-                + ClusterTarget.PROPERTY + "=local (current target: " + target().name().toLowerCase() + ")");
+        Assumptions.assumeTrue(
+                simulatesNodes(),
+                () -> helper + " needs KWOK-simulated nodes, only available with " + ClusterTarget.PROPERTY
+                        + "=local (current target: " + target().name().toLowerCase() + ")");
     }
 
     @Override
@@ -71,19 +73,30 @@ abstract class BaseCluster implements KubeCluster {
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         if (ready) {
             // KWOK's node-initialize stage turns a managed node with a non-True Ready condition back to Ready.
-            client.nodes().withName(node).edit(n -> new NodeBuilder(n).editMetadata()
-                    .addToAnnotations(KWOK_MANAGED_ANNOTATION, "fake").endMetadata().build());
+            client.nodes().withName(node).edit(n -> new NodeBuilder(n)
+                    .editMetadata()
+                    .addToAnnotations(KWOK_MANAGED_ANNOTATION, "fake")
+                    .endMetadata()
+                    .build());
             return;
         }
-        client.nodes().withName(node).edit(n -> new NodeBuilder(n).editMetadata()
-                .removeFromAnnotations(KWOK_MANAGED_ANNOTATION).endMetadata().build());
+        client.nodes().withName(node).edit(n -> new NodeBuilder(n)
+                .editMetadata()
+                .removeFromAnnotations(KWOK_MANAGED_ANNOTATION)
+                .endMetadata()
+                .build());
         client.nodes().withName(node).editStatus(n -> {
             Node copy = new NodeBuilder(n).build();
             List<NodeCondition> conditions = new ArrayList<>(copy.getStatus().getConditions());
             conditions.removeIf(c -> "Ready".equals(c.getType()));
-            conditions.add(new io.fabric8.kubernetes.api.model.NodeConditionBuilder().withType("Ready")
-                    .withStatus("False").withReason("KubeletNotReady").withMessage("simulated by slm-e2e")
-                    .withLastHeartbeatTime(now).withLastTransitionTime(now).build());
+            conditions.add(new io.fabric8.kubernetes.api.model.NodeConditionBuilder()
+                    .withType("Ready")
+                    .withStatus("False")
+                    .withReason("KubeletNotReady")
+                    .withMessage("simulated by slm-e2e")
+                    .withLastHeartbeatTime(now)
+                    .withLastTransitionTime(now)
+                    .build());
             copy.getStatus().setConditions(conditions);
             return copy;
         });
@@ -99,9 +112,12 @@ abstract class BaseCluster implements KubeCluster {
             for (String type : List.of("Ready", "ContainersReady")) {
                 List<PodCondition> conditions = copy.getStatus().getConditions();
                 conditions.removeIf(c -> type.equals(c.getType()));
-                conditions.add(new io.fabric8.kubernetes.api.model.PodConditionBuilder().withType(type)
-                        .withStatus(status).withLastTransitionTime(now)
-                        .withReason(ready ? null : "ContainersNotReady").build());
+                conditions.add(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+                        .withType(type)
+                        .withStatus(status)
+                        .withLastTransitionTime(now)
+                        .withReason(ready ? null : "ContainersNotReady")
+                        .build());
             }
             copy.getStatus().getContainerStatuses().forEach(cs -> cs.setReady(ready));
             return copy;

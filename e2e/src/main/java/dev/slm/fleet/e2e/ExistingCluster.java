@@ -13,10 +13,13 @@ final class ExistingCluster extends BaseCluster {
 
     static ExistingCluster connect() {
         String path = Settings.get("slm.e2e.kubeconfig", "SLM_E2E_KUBECONFIG", null);
-        Assumptions.assumeTrue(path != null, "target kubeconfig skipped: set -Dslm.e2e.kubeconfig=<file> "
-                + "(or SLM_E2E_KUBECONFIG) to run the e2e tests against an existing cluster");
+        Assumptions.assumeTrue(
+                path != null,
+                "target kubeconfig skipped: set -Dslm.e2e.kubeconfig=<file> "
+                        + "(or SLM_E2E_KUBECONFIG) to run the e2e tests against an existing cluster");
         Path kubeconfig = Path.of(path);
-        Assumptions.assumeTrue(Files.isReadable(kubeconfig),
+        Assumptions.assumeTrue(
+                Files.isReadable(kubeconfig),
                 "target kubeconfig skipped: kubeconfig file " + kubeconfig + " is not readable");
         return new ExistingCluster(kubeconfig);
     }

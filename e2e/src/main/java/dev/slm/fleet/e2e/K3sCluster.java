@@ -28,8 +28,10 @@ final class K3sCluster extends BaseCluster {
         } catch (RuntimeException | LinkageError e) {
             docker = false;
         }
-        Assumptions.assumeTrue(docker, "target k3s skipped: no Docker engine reachable for Testcontainers "
-                + "(run with -Dslm.e2e.target=local for the local control plane)");
+        Assumptions.assumeTrue(
+                docker,
+                "target k3s skipped: no Docker engine reachable for Testcontainers "
+                        + "(run with -Dslm.e2e.target=local for the local control plane)");
         String image = Settings.get("slm.e2e.k3s.image", "SLM_E2E_K3S_IMAGE", DEFAULT_IMAGE);
         K3sContainer container = new K3sContainer(DockerImageName.parse(image));
         container.start();

@@ -17,14 +17,16 @@ import org.opentest4j.TestAbortedException;
  */
 public final class KubeClusterExtension implements ExecutionCondition, ParameterResolver {
 
-    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KubeClusterExtension.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(KubeClusterExtension.class);
 
     /** Starts the cluster before the first test class runs; skips the class, with the reason, when unavailable. */
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         try {
             KubeCluster cluster = cluster(context);
-            return ConditionEvaluationResult.enabled("target " + cluster.target().name().toLowerCase());
+            return ConditionEvaluationResult.enabled(
+                    "target " + cluster.target().name().toLowerCase());
         } catch (TestAbortedException e) {
             return ConditionEvaluationResult.disabled(e.getMessage());
         }
@@ -45,7 +47,8 @@ public final class KubeClusterExtension implements ExecutionCondition, Parameter
     /** The JVM-wide cluster; aborts the calling test (with the reason) when the chosen target is unavailable. */
     public static KubeCluster cluster(ExtensionContext context) {
         ExtensionContext.Store store = context.getRoot().getStore(NAMESPACE);
-        return store.getOrComputeIfAbsent(Shared.class, key -> new Shared(), Shared.class).get();
+        return store.getOrComputeIfAbsent(Shared.class, key -> new Shared(), Shared.class)
+                .get();
     }
 
     /** Holds the cluster in the root store; JUnit closes it at the end of the run. */

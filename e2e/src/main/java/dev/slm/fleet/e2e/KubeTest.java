@@ -17,5 +17,4 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Retention(RetentionPolicy.RUNTIME)
 @Inherited
 @ExtendWith(KubeClusterExtension.class)
-public @interface KubeTest {
-}
+public @interface KubeTest {}

@@ -37,8 +37,8 @@ final class LocalControlPlane extends BaseCluster {
             throw new IllegalStateException("e2e/cluster up did not print the kubeconfig; output:\n"
                     + String.join("\n", output) + "\nlogs: " + stateDir.resolve("logs"));
         }
-        LocalControlPlane cluster = new LocalControlPlane(script, stateDir,
-                Path.of(last.substring("export KUBECONFIG=".length())));
+        LocalControlPlane cluster =
+                new LocalControlPlane(script, stateDir, Path.of(last.substring("export KUBECONFIG=".length())));
         System.out.println("[slm-e2e] local control plane up; kubeconfig " + cluster.kubeconfig()
                 + "; component logs in " + stateDir.resolve("logs"));
         return cluster;
@@ -51,7 +51,9 @@ final class LocalControlPlane extends BaseCluster {
         }
         try (Stream<Path> dirs = Files.list(workDir)) {
             dirs.filter(d -> d.getFileName().toString().matches("jvm-\\d+"))
-                    .filter(d -> ProcessHandle.of(Long.parseLong(d.getFileName().toString().substring(4))).isEmpty())
+                    .filter(d -> ProcessHandle.of(
+                                    Long.parseLong(d.getFileName().toString().substring(4)))
+                            .isEmpty())
                     .filter(d -> !Files.exists(d.resolve("pids")))
                     .forEach(LocalControlPlane::deleteRecursively);
         } catch (IOException e) {
@@ -61,7 +63,8 @@ final class LocalControlPlane extends BaseCluster {
 
     private static void deleteRecursively(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         } catch (IOException e) {
             System.err.println("[slm-e2e] cannot delete " + dir + ": " + e);
         }
@@ -77,7 +80,10 @@ final class LocalControlPlane extends BaseCluster {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             candidates.add(dir.resolve("e2e/cluster"));
         }
-        return candidates.stream().filter(Files::isExecutable).findFirst().map(Path::toAbsolutePath)
+        return candidates.stream()
+                .filter(Files::isExecutable)
+                .findFirst()
+                .map(Path::toAbsolutePath)
                 .orElseThrow(() -> new IllegalStateException("cannot find e2e/cluster; set -Dslm.e2e.home=<repo>/e2e"));
     }
 
@@ -85,10 +91,11 @@ final class LocalControlPlane extends BaseCluster {
         List<String> command = new ArrayList<>(List.of(script.toString()));
         command.addAll(List.of(args));
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Process process =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
             List<String> lines = new ArrayList<>();
-            try (BufferedReader reader = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader reader =
+                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line = reader.readLine(); line != null; line = reader.readLine()) {
                     System.out.println("[slm-e2e] " + line);
                     lines.add(line);
@@ -96,8 +103,8 @@ final class LocalControlPlane extends BaseCluster {
             }
             int rc = process.waitFor();
             if (rc != 0) {
-                throw new IllegalStateException("e2e/cluster " + String.join(" ", args) + " failed (exit " + rc
-                        + "):\n" + String.join("\n", lines));
+                throw new IllegalStateException("e2e/cluster " + String.join(" ", args) + " failed (exit " + rc + "):\n"
+                        + String.join("\n", lines));
             }
             return lines;
         } catch (IOException e) {

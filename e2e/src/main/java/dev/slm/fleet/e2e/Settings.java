@@ -1,8 +1,7 @@
 package dev.slm.fleet.e2e;
 
 final class Settings {
-    private Settings() {
-    }
+    private Settings() {}
 
     static String get(String property, String env, String fallback) {
         String value = System.getProperty(property);

@@ -50,8 +50,19 @@ class RealClusterBehaviourTest {
     @BeforeEach
     void createNamespace() {
         ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
-        await().atMost(DEADLINE).until(() -> client.serviceAccounts().inNamespace(ns).withName("default").get() != null);
+        client.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(ns)
+                        .endMetadata()
+                        .build())
+                .create();
+        await().atMost(DEADLINE)
+                .until(() -> client.serviceAccounts()
+                                .inNamespace(ns)
+                                .withName("default")
+                                .get()
+                        != null);
     }
 
     @AfterEach
@@ -61,33 +72,53 @@ class RealClusterBehaviourTest {
 
     @Test
     void gpuDeploymentLandsOnlyOnGpuNodesAndBecomesReady() {
-        client.resource(deployment("gpu-worker", 3, GPU_SELECTOR, "1")).inNamespace(ns).create();
+        client.resource(deployment("gpu-worker", 3, GPU_SELECTOR, "1"))
+                .inNamespace(ns)
+                .create();
 
         await().atMost(DEADLINE).until(() -> readyReplicas("gpu-worker") == 3);
         Set<String> gpuNodes = nodesWithLabel("nvidia.com/gpu.present", "true");
         List<Pod> pods = podsOf("gpu-worker");
         assertEquals(3, pods.size());
         for (Pod pod : pods) {
-            assertTrue(gpuNodes.contains(pod.getSpec().getNodeName()), pod.getSpec().getNodeName() + " is not a GPU node");
+            assertTrue(
+                    gpuNodes.contains(pod.getSpec().getNodeName()),
+                    pod.getSpec().getNodeName() + " is not a GPU node");
             assertThat(pod.getStatus().getPodIP()).startsWith("127.");
         }
     }
 
     @Test
     void podRequestingMoreGpusThanAnyNodeHasStaysPendingWithSchedulerReason() {
-        Pod pod = new PodBuilder().withNewMetadata().withName("too-greedy").endMetadata()
-                .withNewSpec().addToNodeSelector(GPU_SELECTOR).addNewToleration().withKey("nvidia.com/gpu")
-                .withOperator("Exists").withEffect("NoSchedule").endToleration()
-                .addNewContainer().withName("main").withImage("example.invalid/generator:1")
-                .withNewResources().addToLimits("nvidia.com/gpu", new Quantity("64")).endResources()
-                .endContainer().endSpec().build();
+        Pod pod = new PodBuilder()
+                .withNewMetadata()
+                .withName("too-greedy")
+                .endMetadata()
+                .withNewSpec()
+                .addToNodeSelector(GPU_SELECTOR)
+                .addNewToleration()
+                .withKey("nvidia.com/gpu")
+                .withOperator("Exists")
+                .withEffect("NoSchedule")
+                .endToleration()
+                .addNewContainer()
+                .withName("main")
+                .withImage("example.invalid/generator:1")
+                .withNewResources()
+                .addToLimits("nvidia.com/gpu", new Quantity("64"))
+                .endResources()
+                .endContainer()
+                .endSpec()
+                .build();
         client.resource(pod).inNamespace(ns).create();
 
         await().atMost(DEADLINE).untilAsserted(() -> {
             Pod current = client.pods().inNamespace(ns).withName("too-greedy").get();
             assertEquals("Pending", current.getStatus().getPhase());
             var scheduled = current.getStatus().getConditions().stream()
-                    .filter(c -> "PodScheduled".equals(c.getType())).findFirst().orElseThrow();
+                    .filter(c -> "PodScheduled".equals(c.getType()))
+                    .findFirst()
+                    .orElseThrow();
             assertEquals("False", scheduled.getStatus());
             assertEquals("Unschedulable", scheduled.getReason());
             assertThat(scheduled.getMessage()).contains("Insufficient nvidia.com/gpu");
@@ -96,15 +127,35 @@ class RealClusterBehaviourTest {
 
     @Test
     void deletingOwnerGarbageCollectsDependents() {
-        ConfigMap owner = client.resource(new ConfigMapBuilder().withNewMetadata().withName("owner").endMetadata()
-                .build()).inNamespace(ns).create();
-        client.resource(new ConfigMapBuilder().withNewMetadata().withName("dependent").addNewOwnerReference()
-                .withApiVersion("v1").withKind("ConfigMap").withName("owner").withUid(owner.getMetadata().getUid())
-                .endOwnerReference().endMetadata().build()).inNamespace(ns).create();
+        ConfigMap owner = client.resource(new ConfigMapBuilder()
+                        .withNewMetadata()
+                        .withName("owner")
+                        .endMetadata()
+                        .build())
+                .inNamespace(ns)
+                .create();
+        client.resource(new ConfigMapBuilder()
+                        .withNewMetadata()
+                        .withName("dependent")
+                        .addNewOwnerReference()
+                        .withApiVersion("v1")
+                        .withKind("ConfigMap")
+                        .withName("owner")
+                        .withUid(owner.getMetadata().getUid())
+                        .endOwnerReference()
+                        .endMetadata()
+                        .build())
+                .inNamespace(ns)
+                .create();
 
         client.configMaps().inNamespace(ns).withName("owner").delete();
 
-        await().atMost(DEADLINE).until(() -> client.configMaps().inNamespace(ns).withName("dependent").get() == null);
+        await().atMost(DEADLINE)
+                .until(() -> client.configMaps()
+                                .inNamespace(ns)
+                                .withName("dependent")
+                                .get()
+                        == null);
     }
 
     @Test
@@ -118,9 +169,11 @@ class RealClusterBehaviourTest {
         try {
             await().atMost(DEADLINE).untilAsserted(() -> {
                 List<Pod> live = podsOf("edge-app").stream()
-                        .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+                        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                        .toList();
                 assertEquals(2, live.size());
-                assertTrue(live.stream().noneMatch(p -> victim.equals(p.getSpec().getNodeName())),
+                assertTrue(
+                        live.stream().noneMatch(p -> victim.equals(p.getSpec().getNodeName())),
                         "pods still bound to NotReady node " + victim);
                 assertTrue(live.stream().allMatch(p -> p.getSpec().getNodeName() != null));
             });
@@ -133,7 +186,9 @@ class RealClusterBehaviourTest {
 
     @Test
     void unreadyPodIsReportedByTheDeployment() {
-        client.resource(deployment("cpu-app", 2, Map.of("node.slm.dev/class", "cpu"), null)).inNamespace(ns).create();
+        client.resource(deployment("cpu-app", 2, Map.of("node.slm.dev/class", "cpu"), null))
+                .inNamespace(ns)
+                .create();
         await().atMost(DEADLINE).until(() -> readyReplicas("cpu-app") == 2);
         String pod = podsOf("cpu-app").get(0).getMetadata().getName();
 
@@ -146,7 +201,8 @@ class RealClusterBehaviourTest {
 
     @Test
     void deletedNodeDisappearsAndNewNodesJoinReady() {
-        cluster.addNodes("""
+        cluster.addNodes(
+                """
                 apiVersion: v1
                 kind: Node
                 metadata:
@@ -165,31 +221,54 @@ class RealClusterBehaviourTest {
 
         cluster.deleteNode("extra-0");
         cluster.deleteNode("extra-1");
-        await().atMost(DEADLINE).until(() -> client.nodes().withName("extra-0").get() == null
-                && client.nodes().withName("extra-1").get() == null);
+        await().atMost(DEADLINE)
+                .until(() -> client.nodes().withName("extra-0").get() == null
+                        && client.nodes().withName("extra-1").get() == null);
     }
 
     @Test
     void serverSideApplyRefusesToTakeFieldsOwnedByAnotherManager() {
-        ConfigMap mine = new ConfigMapBuilder().withNewMetadata().withName("owned").withNamespace(ns).endMetadata()
-                .addToData("replicas", "1").build();
+        ConfigMap mine = new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("owned")
+                .withNamespace(ns)
+                .endMetadata()
+                .addToData("replicas", "1")
+                .build();
         client.resource(mine).fieldManager("operator").serverSideApply();
 
-        ConfigMap theirs = new ConfigMapBuilder(mine).withData(Map.of("replicas", "5")).build();
-        KubernetesClientException conflict = assertThrows(KubernetesClientException.class,
+        ConfigMap theirs =
+                new ConfigMapBuilder(mine).withData(Map.of("replicas", "5")).build();
+        KubernetesClientException conflict = assertThrows(
+                KubernetesClientException.class,
                 () -> client.resource(theirs).fieldManager("gitops").serverSideApply());
         assertEquals(409, conflict.getCode());
         assertThat(conflict.getMessage()).contains("conflict").contains("operator");
-        assertEquals("1", client.configMaps().inNamespace(ns).withName("owned").get().getData().get("replicas"));
+        assertEquals(
+                "1",
+                client.configMaps()
+                        .inNamespace(ns)
+                        .withName("owned")
+                        .get()
+                        .getData()
+                        .get("replicas"));
 
         client.resource(theirs).fieldManager("gitops").forceConflicts().serverSideApply();
-        assertEquals("5", client.configMaps().inNamespace(ns).withName("owned").get().getData().get("replicas"));
+        assertEquals(
+                "5",
+                client.configMaps()
+                        .inNamespace(ns)
+                        .withName("owned")
+                        .get()
+                        .getData()
+                        .get("replicas"));
     }
 
     @Test
     void crdOpenApiSchemaRejectsInvalidObject() {
         String group = "e2e.slm.dev";
-        CustomResourceDefinition crd = Serialization.unmarshal("""
+        CustomResourceDefinition crd = Serialization.unmarshal(
+                """
                 apiVersion: apiextensions.k8s.io/v1
                 kind: CustomResourceDefinition
                 metadata: {name: widgets.e2e.slm.dev}
@@ -210,45 +289,94 @@ class RealClusterBehaviourTest {
                             required: [replicas]
                             properties:
                               replicas: {type: integer, minimum: 0, maximum: 10}
-                """, CustomResourceDefinition.class);
+                """,
+                CustomResourceDefinition.class);
         client.resource(crd).serverSideApply();
-        await().atMost(DEADLINE).until(() -> client.apiextensions().v1().customResourceDefinitions()
-                .withName("widgets.e2e.slm.dev").get().getStatus().getConditions().stream()
+        await().atMost(DEADLINE).until(() -> client
+                .apiextensions()
+                .v1()
+                .customResourceDefinitions()
+                .withName("widgets.e2e.slm.dev")
+                .get()
+                .getStatus()
+                .getConditions()
+                .stream()
                 .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
-        ResourceDefinitionContext widgets = new ResourceDefinitionContext.Builder().withGroup(group)
-                .withVersion("v1").withPlural("widgets").withKind("Widget").withNamespaced(true).build();
+        ResourceDefinitionContext widgets = new ResourceDefinitionContext.Builder()
+                .withGroup(group)
+                .withVersion("v1")
+                .withPlural("widgets")
+                .withKind("Widget")
+                .withNamespaced(true)
+                .build();
 
-        KubernetesClientException invalid = assertThrows(KubernetesClientException.class,
-                () -> client.genericKubernetesResources(widgets).inNamespace(ns).resource(widget("bad", 42)).create());
+        KubernetesClientException invalid =
+                assertThrows(KubernetesClientException.class, () -> client.genericKubernetesResources(widgets)
+                        .inNamespace(ns)
+                        .resource(widget("bad", 42))
+                        .create());
         assertEquals(422, invalid.getCode());
         assertThat(invalid.getMessage()).contains("spec.replicas");
 
-        client.genericKubernetesResources(widgets).inNamespace(ns).resource(widget("good", 3)).create();
+        client.genericKubernetesResources(widgets)
+                .inNamespace(ns)
+                .resource(widget("good", 3))
+                .create();
     }
 
     private static GenericKubernetesResource widget(String name, int replicas) {
-        return new GenericKubernetesResourceBuilder().withApiVersion("e2e.slm.dev/v1").withKind("Widget")
-                .withNewMetadata().withName(name).endMetadata()
-                .withAdditionalProperties(Map.of("spec", Map.of("replicas", replicas))).build();
+        return new GenericKubernetesResourceBuilder()
+                .withApiVersion("e2e.slm.dev/v1")
+                .withKind("Widget")
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withAdditionalProperties(Map.of("spec", Map.of("replicas", replicas)))
+                .build();
     }
 
     private Deployment deployment(String name, int replicas, Map<String, String> nodeSelector, String gpus) {
-        var container = new io.fabric8.kubernetes.api.model.ContainerBuilder().withName("main")
+        var container = new io.fabric8.kubernetes.api.model.ContainerBuilder()
+                .withName("main")
                 .withImage("example.invalid/" + name + ":1");
         if (gpus != null) {
-            container.withNewResources().addToLimits("nvidia.com/gpu", new Quantity(gpus)).endResources();
+            container
+                    .withNewResources()
+                    .addToLimits("nvidia.com/gpu", new Quantity(gpus))
+                    .endResources();
         }
-        return new DeploymentBuilder().withNewMetadata().withName(name).endMetadata()
-                .withNewSpec().withReplicas(replicas).withNewSelector().addToMatchLabels("app", name).endSelector()
-                .withNewTemplate().withNewMetadata().addToLabels("app", name).endMetadata()
-                .withNewSpec().addToNodeSelector(nodeSelector).addNewToleration().withKey("nvidia.com/gpu")
-                .withOperator("Exists").withEffect("NoSchedule").endToleration()
-                .addToContainers(container.build()).endSpec().endTemplate().endSpec().build();
+        return new DeploymentBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(replicas)
+                .withNewSelector()
+                .addToMatchLabels("app", name)
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels("app", name)
+                .endMetadata()
+                .withNewSpec()
+                .addToNodeSelector(nodeSelector)
+                .addNewToleration()
+                .withKey("nvidia.com/gpu")
+                .withOperator("Exists")
+                .withEffect("NoSchedule")
+                .endToleration()
+                .addToContainers(container.build())
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build();
     }
 
     private int readyReplicas(String deployment) {
-        Deployment d = client.apps().deployments().inNamespace(ns).withName(deployment).get();
-        Integer ready = d == null || d.getStatus() == null ? null : d.getStatus().getReadyReplicas();
+        Deployment d =
+                client.apps().deployments().inNamespace(ns).withName(deployment).get();
+        Integer ready =
+                d == null || d.getStatus() == null ? null : d.getStatus().getReadyReplicas();
         return ready == null ? 0 : ready;
     }
 
@@ -257,13 +385,16 @@ class RealClusterBehaviourTest {
     }
 
     private Set<String> nodesWithLabel(String key, String value) {
-        return client.nodes().withLabel(key, value).list().getItems().stream().map(n -> n.getMetadata().getName())
+        return client.nodes().withLabel(key, value).list().getItems().stream()
+                .map(n -> n.getMetadata().getName())
                 .collect(Collectors.toSet());
     }
 
     private boolean isReady(String node) {
         var n = client.nodes().withName(node).get();
-        return n != null && n.getStatus().getConditions() != null && n.getStatus().getConditions().stream()
-                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+        return n != null
+                && n.getStatus().getConditions() != null
+                && n.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 }

@@ -17,70 +17,80 @@ import java.util.Optional;
  * on its fallback for at least the grace period, so it does not flap).
  */
 public final class ClassSelector {
-  private ClassSelector() {}
+    private ClassSelector() {}
 
-  public record Input(
-      List<String> chain,
-      String current,
-      Instant currentSince,
-      int replicas,
-      Collection<Pod> workerPods,
-      Collection<Pod> allBoundPods,
-      Collection<Node> nodes,
-      Map<String, HardwareClass> classes,
-      Duration grace,
-      Instant now) {}
+    public record Input(
+            List<String> chain,
+            String current,
+            Instant currentSince,
+            int replicas,
+            Collection<Pod> workerPods,
+            Collection<Pod> allBoundPods,
+            Collection<Node> nodes,
+            Map<String, HardwareClass> classes,
+            Duration grace,
+            Instant now) {}
 
-  public static ClassDecision decide(Input in) {
-    List<String> chain = in.chain();
-    String preferred = chain.get(0);
-    int index = in.current() == null ? -1 : chain.indexOf(in.current());
-    if (index < 0) return new ClassDecision(preferred, in.current() != null, "", Optional.empty());
+    public static ClassDecision decide(Input in) {
+        List<String> chain = in.chain();
+        String preferred = chain.get(0);
+        int index = in.current() == null ? -1 : chain.indexOf(in.current());
+        if (index < 0) return new ClassDecision(preferred, in.current() != null, "", Optional.empty());
 
-    Instant since = in.currentSince() == null ? Instant.EPOCH : in.currentSince();
-    Duration onCurrent = Duration.between(since, in.now());
-    if (index > 0) {
-      for (int better = 0; better < index; better++) {
-        HardwareClass candidate = in.classes().get(chain.get(better));
-        if (candidate != null && Capacity.freeSlots(candidate, in.nodes(), in.allBoundPods()) >= Math.max(1, in.replicas())) {
-          if (onCurrent.compareTo(in.grace()) >= 0) {
-            return new ClassDecision(chain.get(better), true, reasonFor(chain.get(better), preferred), Optional.empty());
-          }
-          return new ClassDecision(in.current(), false, reasonFor(in.current(), preferred), Optional.of(in.grace().minus(onCurrent)));
+        Instant since = in.currentSince() == null ? Instant.EPOCH : in.currentSince();
+        Duration onCurrent = Duration.between(since, in.now());
+        if (index > 0) {
+            for (int better = 0; better < index; better++) {
+                HardwareClass candidate = in.classes().get(chain.get(better));
+                if (candidate != null
+                        && Capacity.freeSlots(candidate, in.nodes(), in.allBoundPods()) >= Math.max(1, in.replicas())) {
+                    if (onCurrent.compareTo(in.grace()) >= 0) {
+                        return new ClassDecision(
+                                chain.get(better), true, reasonFor(chain.get(better), preferred), Optional.empty());
+                    }
+                    return new ClassDecision(
+                            in.current(),
+                            false,
+                            reasonFor(in.current(), preferred),
+                            Optional.of(in.grace().minus(onCurrent)));
+                }
+            }
         }
-      }
+
+        Optional<Instant> oldestPending = in.workerPods().stream()
+                .filter(p -> in.current().equals(classOf(p)))
+                .map(Pods::unschedulableSince)
+                .flatMap(Optional::stream)
+                .min(Instant::compareTo);
+        String keptReason = reasonFor(in.current(), preferred);
+        if (oldestPending.isEmpty()) return new ClassDecision(in.current(), false, keptReason, Optional.empty());
+        Duration pendingFor = Duration.between(oldestPending.get(), in.now());
+        if (pendingFor.compareTo(in.grace()) < 0) {
+            return new ClassDecision(
+                    in.current(), false, keptReason, Optional.of(in.grace().minus(pendingFor)));
+        }
+        if (index + 1 >= chain.size()) return new ClassDecision(in.current(), false, keptReason, Optional.empty());
+        String next = chain.get(index + 1);
+        String reason = "pods on class " + in.current() + " unschedulable for " + pendingFor.toSeconds() + "s (grace "
+                + in.grace().toSeconds() + "s); moved to fallback class " + next;
+        return new ClassDecision(next, true, reason, Optional.empty());
     }
 
-    Optional<Instant> oldestPending = in.workerPods().stream()
-        .filter(p -> in.current().equals(classOf(p)))
-        .map(Pods::unschedulableSince)
-        .flatMap(Optional::stream)
-        .min(Instant::compareTo);
-    String keptReason = reasonFor(in.current(), preferred);
-    if (oldestPending.isEmpty()) return new ClassDecision(in.current(), false, keptReason, Optional.empty());
-    Duration pendingFor = Duration.between(oldestPending.get(), in.now());
-    if (pendingFor.compareTo(in.grace()) < 0) {
-      return new ClassDecision(in.current(), false, keptReason, Optional.of(in.grace().minus(pendingFor)));
+    private static String reasonFor(String current, String preferred) {
+        return current.equals(preferred) ? "" : "preferred class " + preferred + " has no capacity";
     }
-    if (index + 1 >= chain.size()) return new ClassDecision(in.current(), false, keptReason, Optional.empty());
-    String next = chain.get(index + 1);
-    String reason = "pods on class " + in.current() + " unschedulable for " + pendingFor.toSeconds()
-        + "s (grace " + in.grace().toSeconds() + "s); moved to fallback class " + next;
-    return new ClassDecision(next, true, reason, Optional.empty());
-  }
 
-  private static String reasonFor(String current, String preferred) {
-    return current.equals(preferred) ? "" : "preferred class " + preferred + " has no capacity";
-  }
+    static String classOf(Pod pod) {
+        return pod.getMetadata().getLabels() == null
+                ? null
+                : pod.getMetadata().getLabels().get(dev.slm.fleet.operator.Labels.HARDWARE_CLASS);
+    }
 
-  static String classOf(Pod pod) {
-    return pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(dev.slm.fleet.operator.Labels.HARDWARE_CLASS);
-  }
-
-  public static List<String> chain(String preferred, List<String> fallbacks) {
-    List<String> chain = new ArrayList<>();
-    chain.add(preferred);
-    if (fallbacks != null) fallbacks.stream().filter(c -> !chain.contains(c)).forEach(chain::add);
-    return chain;
-  }
+    public static List<String> chain(String preferred, List<String> fallbacks) {
+        List<String> chain = new ArrayList<>();
+        chain.add(preferred);
+        if (fallbacks != null)
+            fallbacks.stream().filter(c -> !chain.contains(c)).forEach(chain::add);
+        return chain;
+    }
 }

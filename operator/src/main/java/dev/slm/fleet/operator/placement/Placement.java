@@ -18,71 +18,78 @@ import java.util.TreeMap;
 
 /** Turns a hardware class plus the worker's extra constraints into pod scheduling constraints. */
 public final class Placement {
-  private Placement() {}
+    private Placement() {}
 
-  public static Scheduling schedulingFor(HardwareClass hwClass, HardwareSpec hardware) {
-    Map<String, String> nodeSelector = new TreeMap<>();
-    if (hwClass.nodeSelector != null) nodeSelector.putAll(hwClass.nodeSelector);
-    if (hardware != null && hardware.nodeSelector != null) nodeSelector.putAll(hardware.nodeSelector);
+    public static Scheduling schedulingFor(HardwareClass hwClass, HardwareSpec hardware) {
+        Map<String, String> nodeSelector = new TreeMap<>();
+        if (hwClass.nodeSelector != null) nodeSelector.putAll(hwClass.nodeSelector);
+        if (hardware != null && hardware.nodeSelector != null) nodeSelector.putAll(hardware.nodeSelector);
 
-    List<Toleration> tolerations = new ArrayList<>();
-    if (hwClass.tolerations != null) tolerations.addAll(hwClass.tolerations);
-    if (hardware != null && hardware.tolerations != null) {
-      hardware.tolerations.stream().filter(t -> !tolerations.contains(t)).forEach(tolerations::add);
+        List<Toleration> tolerations = new ArrayList<>();
+        if (hwClass.tolerations != null) tolerations.addAll(hwClass.tolerations);
+        if (hardware != null && hardware.tolerations != null) {
+            hardware.tolerations.stream().filter(t -> !tolerations.contains(t)).forEach(tolerations::add);
+        }
+
+        Affinity affinity = mergeAffinity(hwClass.matchExpressions, hardware == null ? null : hardware.affinity);
+        ResourceRequirements resources = resources(hwClass, hardware == null ? null : hardware.resources);
+        return new Scheduling(hwClass.name, nodeSelector, affinity, tolerations, resources);
     }
 
-    Affinity affinity = mergeAffinity(hwClass.matchExpressions, hardware == null ? null : hardware.affinity);
-    ResourceRequirements resources = resources(hwClass, hardware == null ? null : hardware.resources);
-    return new Scheduling(hwClass.name, nodeSelector, affinity, tolerations, resources);
-  }
-
-  /** The class's node requirements are ANDed into every required term of the user's node affinity. */
-  static Affinity mergeAffinity(List<NodeSelectorRequirement> classExpressions, Affinity user) {
-    boolean hasClassExpressions = classExpressions != null && !classExpressions.isEmpty();
-    if (!hasClassExpressions) return user;
-    AffinityBuilder builder = user == null ? new AffinityBuilder() : new AffinityBuilder(user);
-    List<NodeSelectorTerm> userTerms = user != null && user.getNodeAffinity() != null
-        && user.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution() != null
-        ? user.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms()
-        : List.of();
-    List<NodeSelectorTerm> terms = new ArrayList<>();
-    if (userTerms.isEmpty()) {
-      terms.add(new NodeSelectorTermBuilder().withMatchExpressions(classExpressions).build());
-    } else {
-      for (NodeSelectorTerm term : userTerms) {
-        List<NodeSelectorRequirement> expressions = new ArrayList<>(classExpressions);
-        if (term.getMatchExpressions() != null) expressions.addAll(term.getMatchExpressions());
-        terms.add(new NodeSelectorTermBuilder(term).withMatchExpressions(expressions).build());
-      }
+    /** The class's node requirements are ANDed into every required term of the user's node affinity. */
+    static Affinity mergeAffinity(List<NodeSelectorRequirement> classExpressions, Affinity user) {
+        boolean hasClassExpressions = classExpressions != null && !classExpressions.isEmpty();
+        if (!hasClassExpressions) return user;
+        AffinityBuilder builder = user == null ? new AffinityBuilder() : new AffinityBuilder(user);
+        List<NodeSelectorTerm> userTerms = user != null
+                        && user.getNodeAffinity() != null
+                        && user.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution() != null
+                ? user.getNodeAffinity()
+                        .getRequiredDuringSchedulingIgnoredDuringExecution()
+                        .getNodeSelectorTerms()
+                : List.of();
+        List<NodeSelectorTerm> terms = new ArrayList<>();
+        if (userTerms.isEmpty()) {
+            terms.add(new NodeSelectorTermBuilder()
+                    .withMatchExpressions(classExpressions)
+                    .build());
+        } else {
+            for (NodeSelectorTerm term : userTerms) {
+                List<NodeSelectorRequirement> expressions = new ArrayList<>(classExpressions);
+                if (term.getMatchExpressions() != null) expressions.addAll(term.getMatchExpressions());
+                terms.add(new NodeSelectorTermBuilder(term)
+                        .withMatchExpressions(expressions)
+                        .build());
+            }
+        }
+        Affinity merged = builder.build();
+        return new AffinityBuilder(merged)
+                .editOrNewNodeAffinity()
+                .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+                .withNodeSelectorTerms(terms)
+                .endRequiredDuringSchedulingIgnoredDuringExecution()
+                .endNodeAffinity()
+                .build();
     }
-    Affinity merged = builder.build();
-    return new AffinityBuilder(merged)
-        .editOrNewNodeAffinity()
-        .withNewRequiredDuringSchedulingIgnoredDuringExecution()
-        .withNodeSelectorTerms(terms)
-        .endRequiredDuringSchedulingIgnoredDuringExecution()
-        .endNodeAffinity()
-        .build();
-  }
 
-  static ResourceRequirements resources(HardwareClass hwClass, ResourceRequirements user) {
-    Map<String, Quantity> requests = new TreeMap<>();
-    Map<String, Quantity> limits = new TreeMap<>();
-    if (user != null && user.getRequests() != null) requests.putAll(user.getRequests());
-    if (user != null && user.getLimits() != null) limits.putAll(user.getLimits());
-    if (hwClass.resourceName != null && !hwClass.resourceName.isBlank()) {
-      Quantity count = new Quantity(Integer.toString(perPod(hwClass)));
-      // Extended resources cannot be overcommitted: the API server requires requests == limits.
-      requests.put(hwClass.resourceName, count);
-      limits.put(hwClass.resourceName, count);
+    static ResourceRequirements resources(HardwareClass hwClass, ResourceRequirements user) {
+        Map<String, Quantity> requests = new TreeMap<>();
+        Map<String, Quantity> limits = new TreeMap<>();
+        if (user != null && user.getRequests() != null) requests.putAll(user.getRequests());
+        if (user != null && user.getLimits() != null) limits.putAll(user.getLimits());
+        if (hwClass.resourceName != null && !hwClass.resourceName.isBlank()) {
+            Quantity count = new Quantity(Integer.toString(perPod(hwClass)));
+            // Extended resources cannot be overcommitted: the API server requires requests == limits.
+            requests.put(hwClass.resourceName, count);
+            limits.put(hwClass.resourceName, count);
+        }
+        return new ResourceRequirementsBuilder()
+                .withRequests(requests.isEmpty() ? null : requests)
+                .withLimits(limits.isEmpty() ? null : limits)
+                .build();
     }
-    return new ResourceRequirementsBuilder()
-        .withRequests(requests.isEmpty() ? null : requests)
-        .withLimits(limits.isEmpty() ? null : limits)
-        .build();
-  }
 
-  public static int perPod(HardwareClass hwClass) {
-    return hwClass.resourceCount == null ? 1 : hwClass.resourceCount;
-  }
+    public static int perPod(HardwareClass hwClass) {
+        return hwClass.resourceCount == null ? 1 : hwClass.resourceCount;
+    }
 }

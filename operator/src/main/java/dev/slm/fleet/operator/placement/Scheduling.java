@@ -8,8 +8,8 @@ import java.util.Map;
 
 /** The scheduling constraints of a worker pod on one hardware class. */
 public record Scheduling(
-    String hardwareClass,
-    Map<String, String> nodeSelector,
-    Affinity affinity,
-    List<Toleration> tolerations,
-    ResourceRequirements resources) {}
+        String hardwareClass,
+        Map<String, String> nodeSelector,
+        Affinity affinity,
+        List<Toleration> tolerations,
+        ResourceRequirements resources) {}

@@ -59,135 +59,217 @@ import org.slf4j.LoggerFactory;
 /** SlmCluster → routing-table ConfigMap, pipeline ConfigMap, router Deployment/Service/RBAC, aggregated status. */
 @ControllerConfiguration(name = "slmcluster")
 public class SlmClusterReconciler implements Reconciler<SlmCluster> {
-  private static final Logger LOG = LoggerFactory.getLogger(SlmClusterReconciler.class);
-  static final String ROUTER_SELECTOR = Labels.MANAGED_SELECTOR + "," + Labels.COMPONENT + "=router";
+    private static final Logger LOG = LoggerFactory.getLogger(SlmClusterReconciler.class);
+    static final String ROUTER_SELECTOR = Labels.MANAGED_SELECTOR + "," + Labels.COMPONENT + "=router";
 
-  private final OperatorConfig config;
-  private final Clock clock;
+    private final OperatorConfig config;
+    private final Clock clock;
 
-  public SlmClusterReconciler(OperatorConfig config, Clock clock) {
-    this.config = config;
-    this.clock = clock;
-  }
-
-  @Override
-  public List<EventSource<?, SlmCluster>> prepareEventSources(EventSourceContext<SlmCluster> context) {
-    InformerEventSource<SlmWorker, SlmCluster> workers = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(SlmWorker.class, SlmCluster.class)
-            .withName("slmworker")
-            .withSecondaryToPrimaryMapper(w -> Set.of(new ResourceID(w.getSpec().cluster, w.getMetadata().getNamespace())))
-            .build(),
-        context);
-    return List.of(
-        workers,
-        EventSources.byLabel(Pod.class, SlmWorkerReconciler.WORKER_SELECTOR, Labels.CLUSTER, SlmCluster.class, context),
-        EventSources.nodes(SlmCluster.class, context),
-        EventSources.owned(ConfigMap.class, ROUTER_SELECTOR, SlmCluster.class, context),
-        EventSources.owned(Deployment.class, ROUTER_SELECTOR, SlmCluster.class, context),
-        EventSources.owned(Service.class, ROUTER_SELECTOR, SlmCluster.class, context),
-        EventSources.owned(ServiceAccount.class, ROUTER_SELECTOR, SlmCluster.class, context),
-        EventSources.owned(Role.class, ROUTER_SELECTOR, SlmCluster.class, context),
-        EventSources.owned(RoleBinding.class, ROUTER_SELECTOR, SlmCluster.class, context));
-  }
-
-  @Override
-  public UpdateControl<SlmCluster> reconcile(SlmCluster cluster, Context<SlmCluster> context) {
-    long started = System.nanoTime();
-    dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_reconciles_total", "controller=\"slmcluster\"");
-    String ns = cluster.getMetadata().getNamespace();
-    String name = cluster.getMetadata().getName();
-    Instant now = clock.instant();
-    var client = context.getClient();
-
-    List<SlmWorker> workers = cache(context, SlmWorker.class).list(ns, w -> name.equals(w.getSpec().cluster)).toList();
-    List<Pod> pods = cache(context, Pod.class).list(ns, p -> name.equals(p.getMetadata().getLabels().get(Labels.CLUSTER))).toList();
-    Map<String, Node> nodes = cache(context, Node.class).list().collect(Collectors.toMap(n -> n.getMetadata().getName(), Function.identity()));
-
-    List<TaskRoute> routes = RoutingTables.routes(workers.stream().map(WorkerRoute::of).toList(), pods, nodes);
-    Optional<ConfigMap> routingCm = named(context, ConfigMap.class, Labels.routingConfigMap(name));
-    Optional<RoutingTable> previous = routingCm.map(cm -> cm.getData() == null ? null : cm.getData().get(Labels.ROUTING_KEY)).flatMap(RoutingTables::parse);
-    RoutingTable table = RoutingTables.next(name, ns, routes, previous);
-    if (previous.isEmpty() || !previous.get().getContentHash().equals(table.getContentHash())) {
-      client.resource(RouterResources.routingConfigMap(cluster, RoutingTables.json(table))).fieldManager(Applier.FIELD_MANAGER).forceConflicts().serverSideApply();
-      dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_routing_table_writes_total", "");
-      Log.event(LOG, "routing", "written", (System.nanoTime() - started) / 1_000_000, "routing table written",
-          Map.of("resource", ns + "/" + name, "version", table.getVersion(), "endpoints", RoutingTables.endpointCount(table), "content_hash", table.getContentHash()));
+    public SlmClusterReconciler(OperatorConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
     }
 
-    Applier.apply(client, RouterResources.pipelineConfigMap(cluster), named(context, ConfigMap.class, Labels.pipelineConfigMap(name)));
-    String router = Labels.routerName(name);
-    Applier.apply(client, RouterResources.serviceAccount(cluster), named(context, ServiceAccount.class, router));
-    Applier.apply(client, RouterResources.role(cluster), named(context, Role.class, router));
-    Applier.apply(client, RouterResources.roleBinding(cluster), named(context, RoleBinding.class, router));
-    Applier.apply(client, RouterResources.service(cluster), named(context, Service.class, router));
-    Optional<Deployment> routerDeployment = named(context, Deployment.class, router);
-    Applier.apply(client, RouterResources.deployment(cluster, config), routerDeployment);
-
-    SlmClusterStatus previousStatus = cluster.getStatus() == null ? new SlmClusterStatus() : cluster.getStatus();
-    SlmClusterStatus status = new SlmClusterStatus();
-    status.observedGeneration = cluster.getMetadata().getGeneration();
-    long generation = status.observedGeneration == null ? 0 : status.observedGeneration;
-    status.routingTable = new RoutingTableStatus();
-    status.routingTable.configMap = Labels.routingConfigMap(name);
-    status.routingTable.version = table.getVersion();
-    status.routingTable.contentHash = table.getContentHash();
-    status.routingTable.endpoints = RoutingTables.endpointCount(table);
-    status.tasks = new ArrayList<>();
-    for (TaskRoute route : routes) {
-      TaskStatus t = new TaskStatus();
-      t.task = route.getTask();
-      t.readyEndpoints = route.getEndpointsCount();
-      t.workers = workers.stream().filter(w -> w.getSpec().task.value().equals(route.getTask())).map(w -> w.getMetadata().getName()).sorted().toList();
-      status.tasks.add(t);
+    @Override
+    public List<EventSource<?, SlmCluster>> prepareEventSources(EventSourceContext<SlmCluster> context) {
+        InformerEventSource<SlmWorker, SlmCluster> workers = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(SlmWorker.class, SlmCluster.class)
+                        .withName("slmworker")
+                        .withSecondaryToPrimaryMapper(w -> Set.of(new ResourceID(
+                                w.getSpec().cluster, w.getMetadata().getNamespace())))
+                        .build(),
+                context);
+        return List.of(
+                workers,
+                EventSources.byLabel(
+                        Pod.class, SlmWorkerReconciler.WORKER_SELECTOR, Labels.CLUSTER, SlmCluster.class, context),
+                EventSources.nodes(SlmCluster.class, context),
+                EventSources.owned(ConfigMap.class, ROUTER_SELECTOR, SlmCluster.class, context),
+                EventSources.owned(Deployment.class, ROUTER_SELECTOR, SlmCluster.class, context),
+                EventSources.owned(Service.class, ROUTER_SELECTOR, SlmCluster.class, context),
+                EventSources.owned(ServiceAccount.class, ROUTER_SELECTOR, SlmCluster.class, context),
+                EventSources.owned(Role.class, ROUTER_SELECTOR, SlmCluster.class, context),
+                EventSources.owned(RoleBinding.class, ROUTER_SELECTOR, SlmCluster.class, context));
     }
-    status.hardwareClasses = new ArrayList<>();
-    for (HardwareClass hc : HardwareClasses.of(cluster.getSpec()).values()) {
-      ClassNodesStatus c = new ClassNodesStatus();
-      c.name = hc.name;
-      c.readyNodes = (int) nodes.values().stream().filter(n -> Nodes.isSchedulable(n) && Nodes.matches(hc, n)).count();
-      c.pods = (int) pods.stream().filter(p -> hc.name.equals(p.getMetadata().getLabels().get(Labels.HARDWARE_CLASS)) && p.getSpec().getNodeName() != null).count();
-      status.hardwareClasses.add(c);
+
+    @Override
+    public UpdateControl<SlmCluster> reconcile(SlmCluster cluster, Context<SlmCluster> context) {
+        long started = System.nanoTime();
+        dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_reconciles_total", "controller=\"slmcluster\"");
+        String ns = cluster.getMetadata().getNamespace();
+        String name = cluster.getMetadata().getName();
+        Instant now = clock.instant();
+        var client = context.getClient();
+
+        List<SlmWorker> workers = cache(context, SlmWorker.class)
+                .list(ns, w -> name.equals(w.getSpec().cluster))
+                .toList();
+        List<Pod> pods = cache(context, Pod.class)
+                .list(ns, p -> name.equals(p.getMetadata().getLabels().get(Labels.CLUSTER)))
+                .toList();
+        Map<String, Node> nodes = cache(context, Node.class)
+                .list()
+                .collect(Collectors.toMap(n -> n.getMetadata().getName(), Function.identity()));
+
+        List<TaskRoute> routes =
+                RoutingTables.routes(workers.stream().map(WorkerRoute::of).toList(), pods, nodes);
+        Optional<ConfigMap> routingCm = named(context, ConfigMap.class, Labels.routingConfigMap(name));
+        Optional<RoutingTable> previous = routingCm
+                .map(cm -> cm.getData() == null ? null : cm.getData().get(Labels.ROUTING_KEY))
+                .flatMap(RoutingTables::parse);
+        RoutingTable table = RoutingTables.next(name, ns, routes, previous);
+        if (previous.isEmpty() || !previous.get().getContentHash().equals(table.getContentHash())) {
+            client.resource(RouterResources.routingConfigMap(cluster, RoutingTables.json(table)))
+                    .fieldManager(Applier.FIELD_MANAGER)
+                    .forceConflicts()
+                    .serverSideApply();
+            dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_routing_table_writes_total", "");
+            Log.event(
+                    LOG,
+                    "routing",
+                    "written",
+                    (System.nanoTime() - started) / 1_000_000,
+                    "routing table written",
+                    Map.of(
+                            "resource",
+                            ns + "/" + name,
+                            "version",
+                            table.getVersion(),
+                            "endpoints",
+                            RoutingTables.endpointCount(table),
+                            "content_hash",
+                            table.getContentHash()));
+        }
+
+        Applier.apply(
+                client,
+                RouterResources.pipelineConfigMap(cluster),
+                named(context, ConfigMap.class, Labels.pipelineConfigMap(name)));
+        String router = Labels.routerName(name);
+        Applier.apply(client, RouterResources.serviceAccount(cluster), named(context, ServiceAccount.class, router));
+        Applier.apply(client, RouterResources.role(cluster), named(context, Role.class, router));
+        Applier.apply(client, RouterResources.roleBinding(cluster), named(context, RoleBinding.class, router));
+        Applier.apply(client, RouterResources.service(cluster), named(context, Service.class, router));
+        Optional<Deployment> routerDeployment = named(context, Deployment.class, router);
+        Applier.apply(client, RouterResources.deployment(cluster, config), routerDeployment);
+
+        SlmClusterStatus previousStatus = cluster.getStatus() == null ? new SlmClusterStatus() : cluster.getStatus();
+        SlmClusterStatus status = new SlmClusterStatus();
+        status.observedGeneration = cluster.getMetadata().getGeneration();
+        long generation = status.observedGeneration == null ? 0 : status.observedGeneration;
+        status.routingTable = new RoutingTableStatus();
+        status.routingTable.configMap = Labels.routingConfigMap(name);
+        status.routingTable.version = table.getVersion();
+        status.routingTable.contentHash = table.getContentHash();
+        status.routingTable.endpoints = RoutingTables.endpointCount(table);
+        status.tasks = new ArrayList<>();
+        for (TaskRoute route : routes) {
+            TaskStatus t = new TaskStatus();
+            t.task = route.getTask();
+            t.readyEndpoints = route.getEndpointsCount();
+            t.workers = workers.stream()
+                    .filter(w -> w.getSpec().task.value().equals(route.getTask()))
+                    .map(w -> w.getMetadata().getName())
+                    .sorted()
+                    .toList();
+            status.tasks.add(t);
+        }
+        status.hardwareClasses = new ArrayList<>();
+        for (HardwareClass hc : HardwareClasses.of(cluster.getSpec()).values()) {
+            ClassNodesStatus c = new ClassNodesStatus();
+            c.name = hc.name;
+            c.readyNodes = (int) nodes.values().stream()
+                    .filter(n -> Nodes.isSchedulable(n) && Nodes.matches(hc, n))
+                    .count();
+            c.pods = (int) pods.stream()
+                    .filter(p -> hc.name.equals(p.getMetadata().getLabels().get(Labels.HARDWARE_CLASS))
+                            && p.getSpec().getNodeName() != null)
+                    .count();
+            status.hardwareClasses.add(c);
+        }
+        int routerReplicas = cluster.getSpec().router == null || cluster.getSpec().router.replicas == null
+                ? 1
+                : cluster.getSpec().router.replicas;
+        status.routerReadyReplicas = routerDeployment
+                .map(d -> d.getStatus() == null || d.getStatus().getReadyReplicas() == null
+                        ? 0
+                        : d.getStatus().getReadyReplicas())
+                .orElse(0);
+
+        Map<String, Integer> endpointsByTask = new TreeMap<>();
+        routes.forEach(r -> endpointsByTask.put(r.getTask(), r.getEndpointsCount()));
+        List<StageSpec> stages = cluster.getSpec().pipeline == null ? List.of() : cluster.getSpec().pipeline;
+        Set<String> required = new LinkedHashSet<>();
+        Set<String> optional = new LinkedHashSet<>();
+        for (StageSpec s : stages) {
+            s.tasks.forEach(t -> (Boolean.TRUE.equals(s.optional) ? optional : required).add(t.value()));
+        }
+        List<String> missing = required.stream()
+                .filter(t -> endpointsByTask.getOrDefault(t, 0) == 0)
+                .toList();
+        List<String> missingOptional = optional.stream()
+                .filter(t -> endpointsByTask.getOrDefault(t, 0) == 0)
+                .toList();
+        List<String> workersNotReady = workers.stream()
+                .filter(w -> !conditionTrue(w, READY))
+                .map(w -> w.getMetadata().getName())
+                .sorted()
+                .toList();
+        List<String> workersDegraded = workers.stream()
+                .filter(w -> conditionTrue(w, DEGRADED))
+                .map(w -> w.getMetadata().getName())
+                .sorted()
+                .toList();
+        boolean routerReady = status.routerReadyReplicas >= Math.min(1, routerReplicas);
+        boolean ready = missing.isEmpty() && routerReady;
+        String readyReason = !missing.isEmpty() ? "NoEndpoints" : !routerReady ? "RouterNotReady" : "PipelineServing";
+        String readyMessage = !missing.isEmpty()
+                ? "no ready endpoint for required task(s) " + missing
+                : !routerReady
+                        ? "router has no ready replica"
+                        : "every required stage has ready endpoints; routing table v" + table.getVersion();
+        boolean degraded = !missingOptional.isEmpty() || !workersDegraded.isEmpty() || !missing.isEmpty();
+        String degradedMessage = !missing.isEmpty()
+                ? "required task(s) " + missing + " have no endpoint"
+                : !missingOptional.isEmpty()
+                        ? "optional task(s) " + missingOptional + " have no endpoint; answers fall back"
+                        : !workersDegraded.isEmpty()
+                                ? "SlmWorker(s) " + workersDegraded + " degraded (see their status)"
+                                : "all stages served as specified";
+        status.conditions = Conditions.merge(
+                previousStatus.conditions,
+                generation,
+                now,
+                new Conditions.Desired(READY, ready, readyReason, readyMessage),
+                new Conditions.Desired(
+                        PROGRESSING,
+                        !workersNotReady.isEmpty() || !routerReady,
+                        workersNotReady.isEmpty() && routerReady ? "Stable" : "WorkersRollingOut",
+                        workersNotReady.isEmpty() && routerReady
+                                ? "all workers and the router are ready"
+                                : "not ready yet: " + (workersNotReady.isEmpty() ? "router" : workersNotReady)),
+                new Conditions.Desired(
+                        DEGRADED,
+                        degraded,
+                        !missing.isEmpty()
+                                ? "NoEndpoints"
+                                : !missingOptional.isEmpty()
+                                        ? "OptionalStageDown"
+                                        : !workersDegraded.isEmpty() ? "WorkerDegraded" : "AsExpected",
+                        degradedMessage));
+
+        if (StatusDiff.same(previousStatus, status)) return UpdateControl.noUpdate();
+        SlmCluster patch = new SlmCluster();
+        patch.setMetadata(
+                new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+        patch.setStatus(status);
+        return UpdateControl.patchStatus(patch);
     }
-    int routerReplicas = cluster.getSpec().router == null || cluster.getSpec().router.replicas == null ? 1 : cluster.getSpec().router.replicas;
-    status.routerReadyReplicas = routerDeployment.map(d -> d.getStatus() == null || d.getStatus().getReadyReplicas() == null ? 0 : d.getStatus().getReadyReplicas()).orElse(0);
 
-    Map<String, Integer> endpointsByTask = new TreeMap<>();
-    routes.forEach(r -> endpointsByTask.put(r.getTask(), r.getEndpointsCount()));
-    List<StageSpec> stages = cluster.getSpec().pipeline == null ? List.of() : cluster.getSpec().pipeline;
-    Set<String> required = new LinkedHashSet<>();
-    Set<String> optional = new LinkedHashSet<>();
-    for (StageSpec s : stages) {
-      s.tasks.forEach(t -> (Boolean.TRUE.equals(s.optional) ? optional : required).add(t.value()));
+    private static boolean conditionTrue(SlmWorker w, String type) {
+        return w.getStatus() != null
+                && w.getStatus().conditions != null
+                && w.getStatus().conditions.stream()
+                        .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
     }
-    List<String> missing = required.stream().filter(t -> endpointsByTask.getOrDefault(t, 0) == 0).toList();
-    List<String> missingOptional = optional.stream().filter(t -> endpointsByTask.getOrDefault(t, 0) == 0).toList();
-    List<String> workersNotReady = workers.stream().filter(w -> !conditionTrue(w, READY)).map(w -> w.getMetadata().getName()).sorted().toList();
-    List<String> workersDegraded = workers.stream().filter(w -> conditionTrue(w, DEGRADED)).map(w -> w.getMetadata().getName()).sorted().toList();
-    boolean routerReady = status.routerReadyReplicas >= Math.min(1, routerReplicas);
-    boolean ready = missing.isEmpty() && routerReady;
-    String readyReason = !missing.isEmpty() ? "NoEndpoints" : !routerReady ? "RouterNotReady" : "PipelineServing";
-    String readyMessage = !missing.isEmpty() ? "no ready endpoint for required task(s) " + missing
-        : !routerReady ? "router has no ready replica" : "every required stage has ready endpoints; routing table v" + table.getVersion();
-    boolean degraded = !missingOptional.isEmpty() || !workersDegraded.isEmpty() || !missing.isEmpty();
-    String degradedMessage = !missing.isEmpty() ? "required task(s) " + missing + " have no endpoint"
-        : !missingOptional.isEmpty() ? "optional task(s) " + missingOptional + " have no endpoint; answers fall back"
-        : !workersDegraded.isEmpty() ? "SlmWorker(s) " + workersDegraded + " degraded (see their status)" : "all stages served as specified";
-    status.conditions = Conditions.merge(previousStatus.conditions, generation, now,
-        new Conditions.Desired(READY, ready, readyReason, readyMessage),
-        new Conditions.Desired(PROGRESSING, !workersNotReady.isEmpty() || !routerReady,
-            workersNotReady.isEmpty() && routerReady ? "Stable" : "WorkersRollingOut",
-            workersNotReady.isEmpty() && routerReady ? "all workers and the router are ready" : "not ready yet: " + (workersNotReady.isEmpty() ? "router" : workersNotReady)),
-        new Conditions.Desired(DEGRADED, degraded, !missing.isEmpty() ? "NoEndpoints" : !missingOptional.isEmpty() ? "OptionalStageDown" : !workersDegraded.isEmpty() ? "WorkerDegraded" : "AsExpected", degradedMessage));
-
-    if (StatusDiff.same(previousStatus, status)) return UpdateControl.noUpdate();
-    SlmCluster patch = new SlmCluster();
-    patch.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
-    patch.setStatus(status);
-    return UpdateControl.patchStatus(patch);
-  }
-
-  private static boolean conditionTrue(SlmWorker w, String type) {
-    return w.getStatus() != null && w.getStatus().conditions != null
-        && w.getStatus().conditions.stream().anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
-  }
 }

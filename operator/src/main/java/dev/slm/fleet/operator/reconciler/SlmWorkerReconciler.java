@@ -50,204 +50,311 @@ import org.slf4j.LoggerFactory;
 /** SlmWorker → task ConfigMap, Deployment or StatefulSet, headless Service, PodDisruptionBudget; placement; status. */
 @ControllerConfiguration(name = "slmworker")
 public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
-  private static final Logger LOG = LoggerFactory.getLogger(SlmWorkerReconciler.class);
-  static final String WORKER_SELECTOR = Labels.MANAGED_SELECTOR + "," + Labels.COMPONENT + "=worker";
+    private static final Logger LOG = LoggerFactory.getLogger(SlmWorkerReconciler.class);
+    static final String WORKER_SELECTOR = Labels.MANAGED_SELECTOR + "," + Labels.COMPONENT + "=worker";
 
-  private final OperatorConfig config;
-  private final Clock clock;
-  private final Events events;
+    private final OperatorConfig config;
+    private final Clock clock;
+    private final Events events;
 
-  public SlmWorkerReconciler(OperatorConfig config, Clock clock, Events events) {
-    this.config = config;
-    this.clock = clock;
-    this.events = events;
-  }
-
-  @Override
-  public List<EventSource<?, SlmWorker>> prepareEventSources(EventSourceContext<SlmWorker> context) {
-    InformerEventSource<SlmCluster, SlmWorker> clusters = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(SlmCluster.class, SlmWorker.class)
-            .withName("slmcluster")
-            .withSecondaryToPrimaryMapper(c -> context.getPrimaryCache()
-                .list(c.getMetadata().getNamespace(), w -> c.getMetadata().getName().equals(w.getSpec().cluster))
-                .map(ResourceID::fromResource).collect(Collectors.toSet()))
-            .build(),
-        context);
-    return List.of(
-        EventSources.owned(Deployment.class, WORKER_SELECTOR, SlmWorker.class, context),
-        EventSources.owned(StatefulSet.class, WORKER_SELECTOR, SlmWorker.class, context),
-        EventSources.owned(Service.class, WORKER_SELECTOR, SlmWorker.class, context),
-        EventSources.owned(PodDisruptionBudget.class, WORKER_SELECTOR, SlmWorker.class, context),
-        EventSources.owned(ConfigMap.class, WORKER_SELECTOR, SlmWorker.class, context),
-        EventSources.byLabel(Pod.class, WORKER_SELECTOR, Labels.WORKER, SlmWorker.class, context),
-        EventSources.nodes(SlmWorker.class, context),
-        allPods(context),
-        clusters);
-  }
-
-  /**
-   * Every pod, as a cache for the capacity of hardware classes (GPUs held by other workloads count too). Only a
-   * deletion, which may free capacity, wakes the workers that run on a fallback class.
-   */
-  private static InformerEventSource<Pod, SlmWorker> allPods(EventSourceContext<SlmWorker> context) {
-    return new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(Pod.class, SlmWorker.class)
-            .withName(ALL_PODS)
-            .withWatchAllNamespaces()
-            .withOnAddFilter(p -> false)
-            .withOnUpdateFilter((n, o) -> false)
-            .withOnDeleteFilter((p, unknown) -> true)
-            .withSecondaryToPrimaryMapper(p -> context.getPrimaryCache()
-                .list(w -> w.getStatus() != null && w.getStatus().hardwareClass != null
-                    && !w.getStatus().hardwareClass.equals(w.getSpec().hardware.className))
-                .map(ResourceID::fromResource).collect(Collectors.toSet()))
-            .build(),
-        context);
-  }
-
-  static final String ALL_PODS = "allpods";
-
-  @Override
-  public UpdateControl<SlmWorker> reconcile(SlmWorker worker, Context<SlmWorker> context) {
-    long started = System.nanoTime();
-    dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_reconciles_total", "controller=\"slmworker\"");
-    String ns = worker.getMetadata().getNamespace();
-    String name = worker.getMetadata().getName();
-    Instant now = clock.instant();
-    SlmWorkerStatus previous = worker.getStatus() == null ? new SlmWorkerStatus() : worker.getStatus();
-    SlmWorkerStatus status = new SlmWorkerStatus();
-    status.observedGeneration = worker.getMetadata().getGeneration();
-    status.selector = WorkerResources.selector(worker);
-    long generation = worker.getMetadata().getGeneration() == null ? 0 : worker.getMetadata().getGeneration();
-
-    Optional<SlmCluster> cluster = cache(context, SlmCluster.class).get(new ResourceID(worker.getSpec().cluster, ns));
-    Map<String, HardwareClass> classes = HardwareClasses.of(cluster.map(SlmCluster::getSpec).orElse(null));
-    List<String> chain = ClassSelector.chain(worker.getSpec().hardware.className, worker.getSpec().hardware.fallbackClasses);
-    List<String> unknown = chain.stream().filter(c -> !classes.containsKey(c)).toList();
-
-    List<Pod> pods = cache(context, Pod.class).list(ns, p -> name.equals(p.getMetadata().getLabels().get(Labels.WORKER))).toList();
-    status.replicas = pods.size();
-    List<Pod> ready = pods.stream().filter(Pods::isReady).toList();
-    status.readyReplicas = ready.size();
-    status.nodes = ready.stream().map(p -> p.getSpec().getNodeName()).distinct().sorted().toList();
-    List<String> digests = ready.stream().map(p -> p.getMetadata().getAnnotations() == null ? null : p.getMetadata().getAnnotations().get(Labels.MODEL_SHA256))
-        .filter(d -> d != null).distinct().toList();
-    status.modelDigest = digests.size() == 1 ? digests.get(0) : null;
-
-    if (cluster.isEmpty() || !unknown.isEmpty()) {
-      String reason = cluster.isEmpty() ? "ClusterNotFound" : "UnknownHardwareClass";
-      String message = cluster.isEmpty()
-          ? "SlmCluster " + worker.getSpec().cluster + " not found in namespace " + ns
-          : "hardware classes " + unknown + " are not defined by SlmCluster " + worker.getSpec().cluster + " (known: " + classes.keySet() + ")";
-      status.hardwareClass = previous.hardwareClass;
-      status.classSince = previous.classSince;
-      status.conditions = Conditions.merge(previous.conditions, generation, now,
-          new Conditions.Desired(READY, false, reason, message),
-          new Conditions.Desired(PROGRESSING, false, reason, message),
-          new Conditions.Desired(DEGRADED, true, reason, message));
-      return finish(worker, previous, status, Optional.empty(), started);
+    public SlmWorkerReconciler(OperatorConfig config, Clock clock, Events events) {
+        this.config = config;
+        this.clock = clock;
+        this.events = events;
     }
 
-    HealthCheckSpec health = cluster.get().getSpec().healthCheck;
-    Duration grace = Duration.ofSeconds(health == null || health.unschedulableGraceSeconds == null ? 60 : health.unschedulableGraceSeconds);
-    List<Node> nodes = cache(context, Node.class).list().toList();
-    List<Pod> bound = cache(context, Pod.class, ALL_PODS).list(p -> p.getSpec() != null && p.getSpec().getNodeName() != null).toList();
-    String current = previous.hardwareClass;
-    Instant since = previous.classSince == null ? now : Instant.parse(previous.classSince);
-    int replicas = worker.getSpec().replicas == null ? 1 : worker.getSpec().replicas;
-    ClassDecision decision = ClassSelector.decide(new ClassSelector.Input(chain, current == null ? chain.get(0) : current, since,
-        replicas, pods, bound, nodes, classes, grace, now));
-    status.hardwareClass = decision.hardwareClass();
-    boolean moved = current != null && !current.equals(decision.hardwareClass());
-    status.classSince = moved || previous.classSince == null ? now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString() : previous.classSince;
-    status.fallbackReason = decision.reason().isEmpty() ? null
-        : !moved && previous.fallbackReason != null ? previous.fallbackReason : decision.reason();
-    if (moved) {
-      boolean back = chain.indexOf(decision.hardwareClass()) < chain.indexOf(current);
-      String message = back
-          ? "capacity returned on class " + decision.hardwareClass() + "; moved back from " + current
-          : decision.reason();
-      Log.event(LOG, "placement", back ? "moved-back" : "fallback", (System.nanoTime() - started) / 1_000_000, message,
-          Map.of("resource", ns + "/" + name, "from_class", current, "to_class", decision.hardwareClass()));
-      dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_placement_moves_total", back ? "direction=\"back\"" : "direction=\"fallback\"");
-      events.record(context.getClient(), worker, back ? "HardwareClassRestored" : "HardwareClassFallback", message, back ? "Normal" : "Warning");
+    @Override
+    public List<EventSource<?, SlmWorker>> prepareEventSources(EventSourceContext<SlmWorker> context) {
+        InformerEventSource<SlmCluster, SlmWorker> clusters = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(SlmCluster.class, SlmWorker.class)
+                        .withName("slmcluster")
+                        .withSecondaryToPrimaryMapper(c -> context.getPrimaryCache()
+                                .list(
+                                        c.getMetadata().getNamespace(),
+                                        w -> c.getMetadata().getName().equals(w.getSpec().cluster))
+                                .map(ResourceID::fromResource)
+                                .collect(Collectors.toSet()))
+                        .build(),
+                context);
+        return List.of(
+                EventSources.owned(Deployment.class, WORKER_SELECTOR, SlmWorker.class, context),
+                EventSources.owned(StatefulSet.class, WORKER_SELECTOR, SlmWorker.class, context),
+                EventSources.owned(Service.class, WORKER_SELECTOR, SlmWorker.class, context),
+                EventSources.owned(PodDisruptionBudget.class, WORKER_SELECTOR, SlmWorker.class, context),
+                EventSources.owned(ConfigMap.class, WORKER_SELECTOR, SlmWorker.class, context),
+                EventSources.byLabel(Pod.class, WORKER_SELECTOR, Labels.WORKER, SlmWorker.class, context),
+                EventSources.nodes(SlmWorker.class, context),
+                allPods(context),
+                clusters);
     }
 
-    Scheduling scheduling = Placement.schedulingFor(classes.get(decision.hardwareClass()), worker.getSpec().hardware);
-    var client = context.getClient();
-    Applier.apply(client, WorkerResources.taskConfigMap(worker), named(context, ConfigMap.class, Labels.taskConfigMap(name)));
-    Applier.apply(client, WorkerResources.service(worker), named(context, Service.class, name));
-    Applier.apply(client, WorkerResources.podDisruptionBudget(worker), named(context, PodDisruptionBudget.class, name));
-    boolean stateful = WorkerResources.stateful(worker.getSpec());
-    Optional<Deployment> deployment = named(context, Deployment.class, name);
-    Optional<StatefulSet> statefulSet = named(context, StatefulSet.class, name);
-    boolean rolledOut;
-    if (stateful) {
-      Applier.apply(client, WorkerResources.statefulSet(worker, scheduling, health, config), statefulSet);
-      deployment.ifPresent(d -> client.resource(d).delete());
-      rolledOut = statefulSet.map(s -> s.getStatus() != null && eq(s.getMetadata().getGeneration(), s.getStatus().getObservedGeneration())
-          && eq(s.getStatus().getUpdatedReplicas(), replicas)).orElse(false);
-    } else {
-      Applier.apply(client, WorkerResources.deployment(worker, scheduling, health, config), deployment);
-      statefulSet.ifPresent(s -> client.resource(s).delete());
-      rolledOut = deployment.map(d -> d.getStatus() != null && eq(d.getMetadata().getGeneration(), d.getStatus().getObservedGeneration())
-          && eq(d.getStatus().getUpdatedReplicas(), replicas) && eq(d.getStatus().getReplicas(), replicas)).orElse(false);
+    /**
+     * Every pod, as a cache for the capacity of hardware classes (GPUs held by other workloads count too). Only a
+     * deletion, which may free capacity, wakes the workers that run on a fallback class.
+     */
+    private static InformerEventSource<Pod, SlmWorker> allPods(EventSourceContext<SlmWorker> context) {
+        return new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(Pod.class, SlmWorker.class)
+                        .withName(ALL_PODS)
+                        .withWatchAllNamespaces()
+                        .withOnAddFilter(p -> false)
+                        .withOnUpdateFilter((n, o) -> false)
+                        .withOnDeleteFilter((p, unknown) -> true)
+                        .withSecondaryToPrimaryMapper(p -> context.getPrimaryCache()
+                                .list(w -> w.getStatus() != null
+                                        && w.getStatus().hardwareClass != null
+                                        && !w.getStatus().hardwareClass.equals(w.getSpec().hardware.className))
+                                .map(ResourceID::fromResource)
+                                .collect(Collectors.toSet()))
+                        .build(),
+                context);
     }
 
-    long unschedulable = pods.stream().filter(p -> Pods.unschedulableSince(p).isPresent()).count();
-    boolean allReady = status.readyReplicas >= replicas;
-    String readyMessage = status.readyReplicas + "/" + replicas + " replicas ready on class " + decision.hardwareClass();
-    boolean onFallback = !decision.hardwareClass().equals(chain.get(0));
-    String degradedReason = onFallback ? "FallbackClass" : unschedulable > 0 ? "Unschedulable" : "AsExpected";
-    String degradedMessage = onFallback ? status.fallbackReason
-        : unschedulable > 0 ? unschedulable + " pod(s) Pending as unschedulable on class " + decision.hardwareClass()
-        + (chain.indexOf(decision.hardwareClass()) + 1 < chain.size() ? "; fallback after " + grace.toSeconds() + "s" : "; no further fallback class")
-        : "running on the preferred class " + chain.get(0);
-    status.conditions = Conditions.merge(previous.conditions, generation, now,
-        new Conditions.Desired(READY, allReady, allReady ? (replicas == 0 ? "ScaledToZero" : "AllReplicasReady") : "ReplicasNotReady", readyMessage),
-        new Conditions.Desired(PROGRESSING, !(rolledOut && allReady), rolledOut && allReady ? "RolloutComplete" : "RollingOut",
-            rolledOut && allReady ? "all replicas run the current spec" : "waiting for " + (replicas - Math.min(replicas, status.readyReplicas)) + " replica(s) to become ready"),
-        new Conditions.Desired(DEGRADED, onFallback || unschedulable > 0, degradedReason, degradedMessage));
-    return finish(worker, previous, status, decision.recheckAfter(), started);
-  }
+    static final String ALL_PODS = "allpods";
 
-  private UpdateControl<SlmWorker> finish(SlmWorker worker, SlmWorkerStatus previous, SlmWorkerStatus status, Optional<Duration> recheck, long started) {
-    UpdateControl<SlmWorker> control;
-    if (StatusDiff.same(previous, status)) {
-      control = UpdateControl.noUpdate();
-    } else {
-      SlmWorker patch = new SlmWorker();
-      patch.setMetadata(new ObjectMetaBuilder().withName(worker.getMetadata().getName()).withNamespace(worker.getMetadata().getNamespace()).build());
-      patch.setStatus(status);
-      control = UpdateControl.patchStatus(patch);
+    @Override
+    public UpdateControl<SlmWorker> reconcile(SlmWorker worker, Context<SlmWorker> context) {
+        long started = System.nanoTime();
+        dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_reconciles_total", "controller=\"slmworker\"");
+        String ns = worker.getMetadata().getNamespace();
+        String name = worker.getMetadata().getName();
+        Instant now = clock.instant();
+        SlmWorkerStatus previous = worker.getStatus() == null ? new SlmWorkerStatus() : worker.getStatus();
+        SlmWorkerStatus status = new SlmWorkerStatus();
+        status.observedGeneration = worker.getMetadata().getGeneration();
+        status.selector = WorkerResources.selector(worker);
+        long generation = worker.getMetadata().getGeneration() == null
+                ? 0
+                : worker.getMetadata().getGeneration();
+
+        Optional<SlmCluster> cluster =
+                cache(context, SlmCluster.class).get(new ResourceID(worker.getSpec().cluster, ns));
+        Map<String, HardwareClass> classes =
+                HardwareClasses.of(cluster.map(SlmCluster::getSpec).orElse(null));
+        List<String> chain =
+                ClassSelector.chain(worker.getSpec().hardware.className, worker.getSpec().hardware.fallbackClasses);
+        List<String> unknown =
+                chain.stream().filter(c -> !classes.containsKey(c)).toList();
+
+        List<Pod> pods = cache(context, Pod.class)
+                .list(ns, p -> name.equals(p.getMetadata().getLabels().get(Labels.WORKER)))
+                .toList();
+        status.replicas = pods.size();
+        List<Pod> ready = pods.stream().filter(Pods::isReady).toList();
+        status.readyReplicas = ready.size();
+        status.nodes = ready.stream()
+                .map(p -> p.getSpec().getNodeName())
+                .distinct()
+                .sorted()
+                .toList();
+        List<String> digests = ready.stream()
+                .map(p -> p.getMetadata().getAnnotations() == null
+                        ? null
+                        : p.getMetadata().getAnnotations().get(Labels.MODEL_SHA256))
+                .filter(d -> d != null)
+                .distinct()
+                .toList();
+        status.modelDigest = digests.size() == 1 ? digests.get(0) : null;
+
+        if (cluster.isEmpty() || !unknown.isEmpty()) {
+            String reason = cluster.isEmpty() ? "ClusterNotFound" : "UnknownHardwareClass";
+            String message = cluster.isEmpty()
+                    ? "SlmCluster " + worker.getSpec().cluster + " not found in namespace " + ns
+                    : "hardware classes " + unknown + " are not defined by SlmCluster " + worker.getSpec().cluster
+                            + " (known: " + classes.keySet() + ")";
+            status.hardwareClass = previous.hardwareClass;
+            status.classSince = previous.classSince;
+            status.conditions = Conditions.merge(
+                    previous.conditions,
+                    generation,
+                    now,
+                    new Conditions.Desired(READY, false, reason, message),
+                    new Conditions.Desired(PROGRESSING, false, reason, message),
+                    new Conditions.Desired(DEGRADED, true, reason, message));
+            return finish(worker, previous, status, Optional.empty(), started);
+        }
+
+        HealthCheckSpec health = cluster.get().getSpec().healthCheck;
+        Duration grace = Duration.ofSeconds(
+                health == null || health.unschedulableGraceSeconds == null ? 60 : health.unschedulableGraceSeconds);
+        List<Node> nodes = cache(context, Node.class).list().toList();
+        List<Pod> bound = cache(context, Pod.class, ALL_PODS)
+                .list(p -> p.getSpec() != null && p.getSpec().getNodeName() != null)
+                .toList();
+        String current = previous.hardwareClass;
+        Instant since = previous.classSince == null ? now : Instant.parse(previous.classSince);
+        int replicas = worker.getSpec().replicas == null ? 1 : worker.getSpec().replicas;
+        ClassDecision decision = ClassSelector.decide(new ClassSelector.Input(
+                chain,
+                current == null ? chain.get(0) : current,
+                since,
+                replicas,
+                pods,
+                bound,
+                nodes,
+                classes,
+                grace,
+                now));
+        status.hardwareClass = decision.hardwareClass();
+        boolean moved = current != null && !current.equals(decision.hardwareClass());
+        status.classSince = moved || previous.classSince == null
+                ? now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()
+                : previous.classSince;
+        status.fallbackReason = decision.reason().isEmpty()
+                ? null
+                : !moved && previous.fallbackReason != null ? previous.fallbackReason : decision.reason();
+        if (moved) {
+            boolean back = chain.indexOf(decision.hardwareClass()) < chain.indexOf(current);
+            String message = back
+                    ? "capacity returned on class " + decision.hardwareClass() + "; moved back from " + current
+                    : decision.reason();
+            Log.event(
+                    LOG,
+                    "placement",
+                    back ? "moved-back" : "fallback",
+                    (System.nanoTime() - started) / 1_000_000,
+                    message,
+                    Map.of("resource", ns + "/" + name, "from_class", current, "to_class", decision.hardwareClass()));
+            dev.slm.fleet.operator.OperatorMetrics.inc(
+                    "slm_operator_placement_moves_total", back ? "direction=\"back\"" : "direction=\"fallback\"");
+            events.record(
+                    context.getClient(),
+                    worker,
+                    back ? "HardwareClassRestored" : "HardwareClassFallback",
+                    message,
+                    back ? "Normal" : "Warning");
+        }
+
+        Scheduling scheduling =
+                Placement.schedulingFor(classes.get(decision.hardwareClass()), worker.getSpec().hardware);
+        var client = context.getClient();
+        Applier.apply(
+                client,
+                WorkerResources.taskConfigMap(worker),
+                named(context, ConfigMap.class, Labels.taskConfigMap(name)));
+        Applier.apply(client, WorkerResources.service(worker), named(context, Service.class, name));
+        Applier.apply(
+                client, WorkerResources.podDisruptionBudget(worker), named(context, PodDisruptionBudget.class, name));
+        boolean stateful = WorkerResources.stateful(worker.getSpec());
+        Optional<Deployment> deployment = named(context, Deployment.class, name);
+        Optional<StatefulSet> statefulSet = named(context, StatefulSet.class, name);
+        boolean rolledOut;
+        if (stateful) {
+            Applier.apply(client, WorkerResources.statefulSet(worker, scheduling, health, config), statefulSet);
+            deployment.ifPresent(d -> client.resource(d).delete());
+            rolledOut = statefulSet
+                    .map(s -> s.getStatus() != null
+                            && eq(s.getMetadata().getGeneration(), s.getStatus().getObservedGeneration())
+                            && eq(s.getStatus().getUpdatedReplicas(), replicas))
+                    .orElse(false);
+        } else {
+            Applier.apply(client, WorkerResources.deployment(worker, scheduling, health, config), deployment);
+            statefulSet.ifPresent(s -> client.resource(s).delete());
+            rolledOut = deployment
+                    .map(d -> d.getStatus() != null
+                            && eq(d.getMetadata().getGeneration(), d.getStatus().getObservedGeneration())
+                            && eq(d.getStatus().getUpdatedReplicas(), replicas)
+                            && eq(d.getStatus().getReplicas(), replicas))
+                    .orElse(false);
+        }
+
+        long unschedulable = pods.stream()
+                .filter(p -> Pods.unschedulableSince(p).isPresent())
+                .count();
+        boolean allReady = status.readyReplicas >= replicas;
+        String readyMessage =
+                status.readyReplicas + "/" + replicas + " replicas ready on class " + decision.hardwareClass();
+        boolean onFallback = !decision.hardwareClass().equals(chain.get(0));
+        String degradedReason = onFallback ? "FallbackClass" : unschedulable > 0 ? "Unschedulable" : "AsExpected";
+        String degradedMessage = onFallback
+                ? status.fallbackReason
+                : unschedulable > 0
+                        ? unschedulable + " pod(s) Pending as unschedulable on class " + decision.hardwareClass()
+                                + (chain.indexOf(decision.hardwareClass()) + 1 < chain.size()
+                                        ? "; fallback after " + grace.toSeconds() + "s"
+                                        : "; no further fallback class")
+                        : "running on the preferred class " + chain.get(0);
+        status.conditions = Conditions.merge(
+                previous.conditions,
+                generation,
+                now,
+                new Conditions.Desired(
+                        READY,
+                        allReady,
+                        allReady ? (replicas == 0 ? "ScaledToZero" : "AllReplicasReady") : "ReplicasNotReady",
+                        readyMessage),
+                new Conditions.Desired(
+                        PROGRESSING,
+                        !(rolledOut && allReady),
+                        rolledOut && allReady ? "RolloutComplete" : "RollingOut",
+                        rolledOut && allReady
+                                ? "all replicas run the current spec"
+                                : "waiting for " + (replicas - Math.min(replicas, status.readyReplicas))
+                                        + " replica(s) to become ready"),
+                new Conditions.Desired(DEGRADED, onFallback || unschedulable > 0, degradedReason, degradedMessage));
+        return finish(worker, previous, status, decision.recheckAfter(), started);
     }
-    if (!control.isNoUpdate()) {
-      Log.event(LOG, "reconcile", "status-patched", (System.nanoTime() - started) / 1_000_000, "SlmWorker status changed",
-          Map.of("resource", worker.getMetadata().getNamespace() + "/" + worker.getMetadata().getName(), "hardware_class", String.valueOf(status.hardwareClass)));
+
+    private UpdateControl<SlmWorker> finish(
+            SlmWorker worker,
+            SlmWorkerStatus previous,
+            SlmWorkerStatus status,
+            Optional<Duration> recheck,
+            long started) {
+        UpdateControl<SlmWorker> control;
+        if (StatusDiff.same(previous, status)) {
+            control = UpdateControl.noUpdate();
+        } else {
+            SlmWorker patch = new SlmWorker();
+            patch.setMetadata(new ObjectMetaBuilder()
+                    .withName(worker.getMetadata().getName())
+                    .withNamespace(worker.getMetadata().getNamespace())
+                    .build());
+            patch.setStatus(status);
+            control = UpdateControl.patchStatus(patch);
+        }
+        if (!control.isNoUpdate()) {
+            Log.event(
+                    LOG,
+                    "reconcile",
+                    "status-patched",
+                    (System.nanoTime() - started) / 1_000_000,
+                    "SlmWorker status changed",
+                    Map.of(
+                            "resource",
+                            worker.getMetadata().getNamespace() + "/"
+                                    + worker.getMetadata().getName(),
+                            "hardware_class",
+                            String.valueOf(status.hardwareClass)));
+        }
+        recheck.ifPresent(d -> control.rescheduleAfter(d.plusSeconds(1)));
+        return control;
     }
-    recheck.ifPresent(d -> control.rescheduleAfter(d.plusSeconds(1)));
-    return control;
-  }
 
-  private static boolean eq(Long a, Long b) {
-    return a != null && a.equals(b);
-  }
+    private static boolean eq(Long a, Long b) {
+        return a != null && a.equals(b);
+    }
 
-  /** Workload status counters are omitted when zero. */
-  private static boolean eq(Integer actual, int expected) {
-    return (actual == null ? 0 : actual) == expected;
-  }
+    /** Workload status counters are omitted when zero. */
+    private static boolean eq(Integer actual, int expected) {
+        return (actual == null ? 0 : actual) == expected;
+    }
 
-  static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> cache(Context<P> context, Class<R> type) {
-    return cache(context, type, type.getSimpleName().toLowerCase());
-  }
+    static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> cache(
+            Context<P> context, Class<R> type) {
+        return cache(context, type, type.getSimpleName().toLowerCase());
+    }
 
-  @SuppressWarnings("unchecked")
-  static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> cache(Context<P> context, Class<R> type, String name) {
-    return (InformerEventSource<R, P>) context.eventSourceRetriever().getEventSourceFor(type, name);
-  }
+    @SuppressWarnings("unchecked")
+    static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> cache(
+            Context<P> context, Class<R> type, String name) {
+        return (InformerEventSource<R, P>) context.eventSourceRetriever().getEventSourceFor(type, name);
+    }
 
-  static <R extends HasMetadata, P extends HasMetadata> Optional<R> named(Context<P> context, Class<R> type, String name) {
-    return cache(context, type).get(new ResourceID(name, context.getPrimaryResource().getMetadata().getNamespace()));
-  }
+    static <R extends HasMetadata, P extends HasMetadata> Optional<R> named(
+            Context<P> context, Class<R> type, String name) {
+        return cache(context, type)
+                .get(new ResourceID(
+                        name, context.getPrimaryResource().getMetadata().getNamespace()));
+    }
 }

@@ -12,46 +12,46 @@ import java.io.UncheckedIOException;
 
 /** SlmWorker.spec.model.parameters as the fleet.slm.v1.TaskParameters JSON file the worker reads. */
 public final class TaskParametersMapper {
-  private TaskParametersMapper() {}
+    private TaskParametersMapper() {}
 
-  public static TaskParameters toProto(TaskParametersSpec spec) {
-    TaskParameters.Builder b = TaskParameters.newBuilder();
-    if (spec == null) return b.build();
-    if (spec.intents != null) {
-      for (IntentSpec i : spec.intents) {
-        IntentDef.Builder d = IntentDef.newBuilder().setName(i.name);
-        if (i.examples != null) d.addAllExamples(i.examples);
-        if (i.fallbackTemplate != null) d.setFallbackTemplate(i.fallbackTemplate);
-        b.addIntents(d);
-      }
+    public static TaskParameters toProto(TaskParametersSpec spec) {
+        TaskParameters.Builder b = TaskParameters.newBuilder();
+        if (spec == null) return b.build();
+        if (spec.intents != null) {
+            for (IntentSpec i : spec.intents) {
+                IntentDef.Builder d = IntentDef.newBuilder().setName(i.name);
+                if (i.examples != null) d.addAllExamples(i.examples);
+                if (i.fallbackTemplate != null) d.setFallbackTemplate(i.fallbackTemplate);
+                b.addIntents(d);
+            }
+        }
+        if (spec.labels != null) b.addAllLabels(spec.labels);
+        if (spec.minConfidence != null) b.setMinConfidence(spec.minConfidence.floatValue());
+        if (spec.bioLabels != null) b.addAllBioLabels(spec.bioLabels);
+        if (spec.builtinExtractors != null) b.addAllBuiltinExtractors(spec.builtinExtractors);
+        if (spec.defaultSampling != null) b.setDefaultSampling(sampling(spec.defaultSampling));
+        if (spec.kvCacheSessions != null) b.setKvCacheSessions(spec.kvCacheSessions);
+        if (spec.kvCacheMaxMib != null) b.setKvCacheMaxMib(spec.kvCacheMaxMib);
+        if (spec.promptTemplate != null) b.setPromptTemplate(spec.promptTemplate);
+        return b.build();
     }
-    if (spec.labels != null) b.addAllLabels(spec.labels);
-    if (spec.minConfidence != null) b.setMinConfidence(spec.minConfidence.floatValue());
-    if (spec.bioLabels != null) b.addAllBioLabels(spec.bioLabels);
-    if (spec.builtinExtractors != null) b.addAllBuiltinExtractors(spec.builtinExtractors);
-    if (spec.defaultSampling != null) b.setDefaultSampling(sampling(spec.defaultSampling));
-    if (spec.kvCacheSessions != null) b.setKvCacheSessions(spec.kvCacheSessions);
-    if (spec.kvCacheMaxMib != null) b.setKvCacheMaxMib(spec.kvCacheMaxMib);
-    if (spec.promptTemplate != null) b.setPromptTemplate(spec.promptTemplate);
-    return b.build();
-  }
 
-  private static SamplingParams sampling(SamplingSpec s) {
-    SamplingParams.Builder b = SamplingParams.newBuilder();
-    if (s.maxTokens != null) b.setMaxTokens(s.maxTokens);
-    if (s.temperature != null) b.setTemperature(s.temperature.floatValue());
-    if (s.topK != null) b.setTopK(s.topK);
-    if (s.topP != null) b.setTopP(s.topP.floatValue());
-    if (s.stop != null) b.addAllStop(s.stop);
-    if (s.seed != null) b.setSeed(s.seed);
-    return b.build();
-  }
-
-  public static String json(com.google.protobuf.MessageOrBuilder message) {
-    try {
-      return JsonFormat.printer().print(message);
-    } catch (InvalidProtocolBufferException e) {
-      throw new UncheckedIOException(e);
+    private static SamplingParams sampling(SamplingSpec s) {
+        SamplingParams.Builder b = SamplingParams.newBuilder();
+        if (s.maxTokens != null) b.setMaxTokens(s.maxTokens);
+        if (s.temperature != null) b.setTemperature(s.temperature.floatValue());
+        if (s.topK != null) b.setTopK(s.topK);
+        if (s.topP != null) b.setTopP(s.topP.floatValue());
+        if (s.stop != null) b.addAllStop(s.stop);
+        if (s.seed != null) b.setSeed(s.seed);
+        return b.build();
     }
-  }
+
+    public static String json(com.google.protobuf.MessageOrBuilder message) {
+        try {
+            return JsonFormat.printer().print(message);
+        } catch (InvalidProtocolBufferException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }

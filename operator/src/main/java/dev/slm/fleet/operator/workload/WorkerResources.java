@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
@@ -38,7 +39,6 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -50,243 +50,306 @@ import java.util.Map;
 
 /** The desired objects of one SlmWorker: pure functions of the worker, its cluster's settings and the placement. */
 public final class WorkerResources {
-  public static final String TASK_CONFIG_DIR = "/etc/slm/task";
-  public static final String MODEL_DIR = "/models";
-  static final int DEFAULT_STARTUP_TIMEOUT_S = 300;
-  static final int STARTUP_PERIOD_S = 5;
+    public static final String TASK_CONFIG_DIR = "/etc/slm/task";
+    public static final String MODEL_DIR = "/models";
+    static final int DEFAULT_STARTUP_TIMEOUT_S = 300;
+    static final int STARTUP_PERIOD_S = 5;
 
-  private WorkerResources() {}
+    private WorkerResources() {}
 
-  public static boolean stateful(SlmWorkerSpec spec) {
-    return Boolean.TRUE.equals(spec.sessionAffinity);
-  }
-
-  public static Map<String, String> selectorLabels(SlmWorker worker) {
-    return Map.of(WORKER, worker.getMetadata().getName());
-  }
-
-  public static String selector(SlmWorker worker) {
-    return WORKER + "=" + worker.getMetadata().getName();
-  }
-
-  public static Map<String, String> labels(SlmWorker worker, String hardwareClass) {
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(NAME, "slm-worker");
-    labels.put(INSTANCE, worker.getMetadata().getName());
-    labels.put(COMPONENT, "worker");
-    labels.put(MANAGED_BY, MANAGER);
-    labels.put(CLUSTER, worker.getSpec().cluster);
-    labels.put(TASK, worker.getSpec().task.value());
-    labels.put(WORKER, worker.getMetadata().getName());
-    if (hardwareClass != null) labels.put(HARDWARE_CLASS, hardwareClass);
-    return labels;
-  }
-
-  public static OwnerReference ownerReference(HasMetadata owner) {
-    return new OwnerReferenceBuilder()
-        .withApiVersion(owner.getApiVersion())
-        .withKind(owner.getKind())
-        .withName(owner.getMetadata().getName())
-        .withUid(owner.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(true)
-        .build();
-  }
-
-  static ObjectMeta meta(SlmWorker worker, String name, String hardwareClass) {
-    return new ObjectMetaBuilder()
-        .withName(name)
-        .withNamespace(worker.getMetadata().getNamespace())
-        .withLabels(labels(worker, hardwareClass))
-        .withOwnerReferences(ownerReference(worker))
-        .build();
-  }
-
-  public static ConfigMap taskConfigMap(SlmWorker worker) {
-    String json = TaskParametersMapper.json(TaskParametersMapper.toProto(worker.getSpec().model.parameters));
-    return new ConfigMapBuilder()
-        .withMetadata(meta(worker, dev.slm.fleet.operator.Labels.taskConfigMap(worker.getMetadata().getName()), null))
-        .withData(Map.of(TASK_PARAMETERS_KEY, json))
-        .build();
-  }
-
-  public static Service service(SlmWorker worker) {
-    return new ServiceBuilder()
-        .withMetadata(meta(worker, worker.getMetadata().getName(), null))
-        .withNewSpec()
-        .withClusterIP("None")
-        .withSelector(selectorLabels(worker))
-        .addNewPort().withName("grpc").withPort(GRPC_PORT).withTargetPort(new IntOrString("grpc")).withProtocol("TCP").endPort()
-        .endSpec()
-        .build();
-  }
-
-  public static PodDisruptionBudget podDisruptionBudget(SlmWorker worker) {
-    return new PodDisruptionBudgetBuilder()
-        .withMetadata(meta(worker, worker.getMetadata().getName(), null))
-        .withNewSpec()
-        .withMaxUnavailable(new IntOrString(1))
-        .withSelector(labelSelector(worker))
-        .endSpec()
-        .build();
-  }
-
-  public static Deployment deployment(SlmWorker worker, Scheduling scheduling, HealthCheckSpec health, OperatorConfig config) {
-    return new DeploymentBuilder()
-        .withMetadata(meta(worker, worker.getMetadata().getName(), scheduling.hardwareClass()))
-        .withNewSpec()
-        .withReplicas(replicas(worker))
-        .withSelector(labelSelector(worker))
-        .withTemplate(podTemplate(worker, scheduling, health, config))
-        .endSpec()
-        .build();
-  }
-
-  public static StatefulSet statefulSet(SlmWorker worker, Scheduling scheduling, HealthCheckSpec health, OperatorConfig config) {
-    return new StatefulSetBuilder()
-        .withMetadata(meta(worker, worker.getMetadata().getName(), scheduling.hardwareClass()))
-        .withNewSpec()
-        .withReplicas(replicas(worker))
-        .withServiceName(worker.getMetadata().getName())
-        .withPodManagementPolicy("Parallel")
-        .withSelector(labelSelector(worker))
-        .withTemplate(podTemplate(worker, scheduling, health, config))
-        .endSpec()
-        .build();
-  }
-
-  static int replicas(SlmWorker worker) {
-    return worker.getSpec().replicas == null ? 1 : worker.getSpec().replicas;
-  }
-
-  static LabelSelector labelSelector(SlmWorker worker) {
-    return new LabelSelectorBuilder().withMatchLabels(selectorLabels(worker)).build();
-  }
-
-  public static PodTemplateSpec podTemplate(SlmWorker worker, Scheduling scheduling, HealthCheckSpec health, OperatorConfig config) {
-    SlmWorkerSpec spec = worker.getSpec();
-    Map<String, String> annotations = new LinkedHashMap<>();
-    annotations.put(MODEL_SHA256, spec.model.sha256);
-    annotations.put(CONFIG_HASH, sha256(taskConfigMap(worker).getData().get(TASK_PARAMETERS_KEY)));
-
-    List<Volume> volumes = new ArrayList<>();
-    List<VolumeMount> mounts = new ArrayList<>();
-    volumes.add(new VolumeBuilder().withName("task-config").withNewConfigMap().withName(dev.slm.fleet.operator.Labels.taskConfigMap(worker.getMetadata().getName())).endConfigMap().build());
-    mounts.add(new VolumeMountBuilder().withName("task-config").withMountPath(TASK_CONFIG_DIR).withReadOnly(true).build());
-    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
-    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
-    if (spec.model.volume != null) {
-      volumes.add(new VolumeBuilder().withName("model").withNewPersistentVolumeClaim().withClaimName(spec.model.volume.claimName).withReadOnly(true).endPersistentVolumeClaim().build());
-      mounts.add(new VolumeMountBuilder().withName("model").withMountPath(MODEL_DIR).withReadOnly(true).build());
+    public static boolean stateful(SlmWorkerSpec spec) {
+        return Boolean.TRUE.equals(spec.sessionAffinity);
     }
 
-    return new PodTemplateSpecBuilder()
-        .withNewMetadata()
-        .withLabels(labels(worker, scheduling.hardwareClass()))
-        .withAnnotations(annotations)
-        .endMetadata()
-        .withNewSpec()
-        .withAutomountServiceAccountToken(false)
-        .withEnableServiceLinks(false)
-        .withNodeSelector(scheduling.nodeSelector().isEmpty() ? null : scheduling.nodeSelector())
-        .withAffinity(scheduling.affinity())
-        .withTolerations(scheduling.tolerations().isEmpty() ? null : scheduling.tolerations())
-        .withNewSecurityContext()
-        .withRunAsNonRoot(true)
-        .withRunAsUser(10001L)
-        .withRunAsGroup(10001L)
-        .withFsGroup(10001L)
-        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-        .endSecurityContext()
-        .withTerminationGracePeriodSeconds(30L)
-        .withContainers(container(worker, scheduling, health, config, mounts))
-        .withVolumes(volumes)
-        .endSpec()
-        .build();
-  }
-
-  static Container container(SlmWorker worker, Scheduling scheduling, HealthCheckSpec health, OperatorConfig config, List<VolumeMount> mounts) {
-    SlmWorkerSpec spec = worker.getSpec();
-    int period = health == null || health.periodSeconds == null ? 5 : health.periodSeconds;
-    int failures = health == null || health.failureThreshold == null ? 3 : health.failureThreshold;
-    int startupTimeout = spec.warmup == null || spec.warmup.startupTimeoutSeconds == null ? DEFAULT_STARTUP_TIMEOUT_S : spec.warmup.startupTimeoutSeconds;
-    String image = spec.runtime != null && spec.runtime.image != null ? spec.runtime.image : config.workerImage();
-    return new ContainerBuilder()
-        .withName("worker")
-        .withImage(image)
-        .withImagePullPolicy(config.imagePullPolicy())
-        .addNewPort().withName("grpc").withContainerPort(GRPC_PORT).withProtocol("TCP").endPort()
-        .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
-        .withEnv(env(worker, scheduling))
-        .withResources(scheduling.resources())
-        .withStartupProbe(grpcProbe(STARTUP_PERIOD_S, (startupTimeout + STARTUP_PERIOD_S - 1) / STARTUP_PERIOD_S))
-        .withReadinessProbe(grpcProbe(period, failures))
-        .withLivenessProbe(grpcProbe(period * 2, failures))
-        .withNewSecurityContext()
-        .withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(true)
-        .withRunAsNonRoot(true)
-        .withNewCapabilities().withDrop("ALL").endCapabilities()
-        .endSecurityContext()
-        .withVolumeMounts(mounts)
-        .build();
-  }
-
-  static Probe grpcProbe(int period, int failures) {
-    return new ProbeBuilder()
-        .withNewGrpc().withPort(GRPC_PORT).endGrpc()
-        .withPeriodSeconds(period)
-        .withFailureThreshold(failures)
-        .withTimeoutSeconds(Math.min(period, 5))
-        .build();
-  }
-
-  static List<EnvVar> env(SlmWorker worker, Scheduling scheduling) {
-    SlmWorkerSpec spec = worker.getSpec();
-    ModelSpec model = spec.model;
-    List<EnvVar> env = new ArrayList<>();
-    add(env, "SLM_WORKER_NAME", worker.getMetadata().getName());
-    add(env, "SLM_WORKER_TASK", spec.task.value());
-    add(env, "SLM_WORKER_HARDWARE_CLASS", scheduling.hardwareClass());
-    if (model.volume != null) {
-      add(env, "SLM_WORKER_MODEL_URI", "file:" + MODEL_DIR + "/" + model.volume.path);
-      if (model.volume.tokenizerPath != null) add(env, "SLM_WORKER_MODEL_TOKENIZER_URI", "file:" + MODEL_DIR + "/" + model.volume.tokenizerPath);
-    } else {
-      add(env, "SLM_WORKER_MODEL_URI", model.uri);
+    public static Map<String, String> selectorLabels(SlmWorker worker) {
+        return Map.of(WORKER, worker.getMetadata().getName());
     }
-    if (model.tokenizerUri != null) add(env, "SLM_WORKER_MODEL_TOKENIZER_URI", model.tokenizerUri);
-    add(env, "SLM_WORKER_MODEL_SHA256", model.sha256);
-    add(env, "SLM_WORKER_MODEL_QUANTIZATION", model.quantization.value());
-    add(env, "SLM_WORKER_TASK_CONFIG_FILE", TASK_CONFIG_DIR + "/" + TASK_PARAMETERS_KEY);
-    RuntimeSpec rt = spec.runtime;
-    if (rt != null) {
-      addIf(env, "SLM_WORKER_THREADS_INTRA_OP", rt.intraOpThreads);
-      addIf(env, "SLM_WORKER_THREADS_INTER_OP", rt.interOpThreads);
-      addIf(env, "SLM_WORKER_QUEUE_CRITICAL", rt.queueCritical);
-      addIf(env, "SLM_WORKER_QUEUE_STANDARD", rt.queueStandard);
-      addIf(env, "SLM_WORKER_QUEUE_SHEDDABLE", rt.queueSheddable);
-      addIf(env, "SLM_WORKER_LIMITS_MAX_INPUT_BYTES", rt.maxInputBytes);
-      addIf(env, "SLM_WORKER_LIMITS_MAX_INPUT_TOKENS", rt.maxInputTokens);
+
+    public static String selector(SlmWorker worker) {
+        return WORKER + "=" + worker.getMetadata().getName();
     }
-    if (spec.warmup != null) addIf(env, "SLM_WORKER_WARMUP_ITERATIONS", spec.warmup.iterations);
-    add(env, "QUARKUS_HTTP_HOST", "0.0.0.0");
-    add(env, "QUARKUS_GRPC_SERVER_HOST", "0.0.0.0");
-    return env;
-  }
 
-  private static void add(List<EnvVar> env, String name, String value) {
-    env.add(new EnvVarBuilder().withName(name).withValue(value).build());
-  }
-
-  private static void addIf(List<EnvVar> env, String name, Integer value) {
-    if (value != null) add(env, name, value.toString());
-  }
-
-  public static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    public static Map<String, String> labels(SlmWorker worker, String hardwareClass) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(NAME, "slm-worker");
+        labels.put(INSTANCE, worker.getMetadata().getName());
+        labels.put(COMPONENT, "worker");
+        labels.put(MANAGED_BY, MANAGER);
+        labels.put(CLUSTER, worker.getSpec().cluster);
+        labels.put(TASK, worker.getSpec().task.value());
+        labels.put(WORKER, worker.getMetadata().getName());
+        if (hardwareClass != null) labels.put(HARDWARE_CLASS, hardwareClass);
+        return labels;
     }
-  }
+
+    public static OwnerReference ownerReference(HasMetadata owner) {
+        return new OwnerReferenceBuilder()
+                .withApiVersion(owner.getApiVersion())
+                .withKind(owner.getKind())
+                .withName(owner.getMetadata().getName())
+                .withUid(owner.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build();
+    }
+
+    static ObjectMeta meta(SlmWorker worker, String name, String hardwareClass) {
+        return new ObjectMetaBuilder()
+                .withName(name)
+                .withNamespace(worker.getMetadata().getNamespace())
+                .withLabels(labels(worker, hardwareClass))
+                .withOwnerReferences(ownerReference(worker))
+                .build();
+    }
+
+    public static ConfigMap taskConfigMap(SlmWorker worker) {
+        String json = TaskParametersMapper.json(TaskParametersMapper.toProto(worker.getSpec().model.parameters));
+        return new ConfigMapBuilder()
+                .withMetadata(meta(
+                        worker,
+                        dev.slm.fleet.operator.Labels.taskConfigMap(
+                                worker.getMetadata().getName()),
+                        null))
+                .withData(Map.of(TASK_PARAMETERS_KEY, json))
+                .build();
+    }
+
+    public static Service service(SlmWorker worker) {
+        return new ServiceBuilder()
+                .withMetadata(meta(worker, worker.getMetadata().getName(), null))
+                .withNewSpec()
+                .withClusterIP("None")
+                .withSelector(selectorLabels(worker))
+                .addNewPort()
+                .withName("grpc")
+                .withPort(GRPC_PORT)
+                .withTargetPort(new IntOrString("grpc"))
+                .withProtocol("TCP")
+                .endPort()
+                .endSpec()
+                .build();
+    }
+
+    public static PodDisruptionBudget podDisruptionBudget(SlmWorker worker) {
+        return new PodDisruptionBudgetBuilder()
+                .withMetadata(meta(worker, worker.getMetadata().getName(), null))
+                .withNewSpec()
+                .withMaxUnavailable(new IntOrString(1))
+                .withSelector(labelSelector(worker))
+                .endSpec()
+                .build();
+    }
+
+    public static Deployment deployment(
+            SlmWorker worker, Scheduling scheduling, HealthCheckSpec health, OperatorConfig config) {
+        return new DeploymentBuilder()
+                .withMetadata(meta(worker, worker.getMetadata().getName(), scheduling.hardwareClass()))
+                .withNewSpec()
+                .withReplicas(replicas(worker))
+                .withSelector(labelSelector(worker))
+                .withTemplate(podTemplate(worker, scheduling, health, config))
+                .endSpec()
+                .build();
+    }
+
+    public static StatefulSet statefulSet(
+            SlmWorker worker, Scheduling scheduling, HealthCheckSpec health, OperatorConfig config) {
+        return new StatefulSetBuilder()
+                .withMetadata(meta(worker, worker.getMetadata().getName(), scheduling.hardwareClass()))
+                .withNewSpec()
+                .withReplicas(replicas(worker))
+                .withServiceName(worker.getMetadata().getName())
+                .withPodManagementPolicy("Parallel")
+                .withSelector(labelSelector(worker))
+                .withTemplate(podTemplate(worker, scheduling, health, config))
+                .endSpec()
+                .build();
+    }
+
+    static int replicas(SlmWorker worker) {
+        return worker.getSpec().replicas == null ? 1 : worker.getSpec().replicas;
+    }
+
+    static LabelSelector labelSelector(SlmWorker worker) {
+        return new LabelSelectorBuilder()
+                .withMatchLabels(selectorLabels(worker))
+                .build();
+    }
+
+    public static PodTemplateSpec podTemplate(
+            SlmWorker worker, Scheduling scheduling, HealthCheckSpec health, OperatorConfig config) {
+        SlmWorkerSpec spec = worker.getSpec();
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put(MODEL_SHA256, spec.model.sha256);
+        annotations.put(CONFIG_HASH, sha256(taskConfigMap(worker).getData().get(TASK_PARAMETERS_KEY)));
+
+        List<Volume> volumes = new ArrayList<>();
+        List<VolumeMount> mounts = new ArrayList<>();
+        volumes.add(new VolumeBuilder()
+                .withName("task-config")
+                .withNewConfigMap()
+                .withName(dev.slm.fleet.operator.Labels.taskConfigMap(
+                        worker.getMetadata().getName()))
+                .endConfigMap()
+                .build());
+        mounts.add(new VolumeMountBuilder()
+                .withName("task-config")
+                .withMountPath(TASK_CONFIG_DIR)
+                .withReadOnly(true)
+                .build());
+        volumes.add(new VolumeBuilder()
+                .withName("tmp")
+                .withNewEmptyDir()
+                .endEmptyDir()
+                .build());
+        mounts.add(
+                new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+        if (spec.model.volume != null) {
+            volumes.add(new VolumeBuilder()
+                    .withName("model")
+                    .withNewPersistentVolumeClaim()
+                    .withClaimName(spec.model.volume.claimName)
+                    .withReadOnly(true)
+                    .endPersistentVolumeClaim()
+                    .build());
+            mounts.add(new VolumeMountBuilder()
+                    .withName("model")
+                    .withMountPath(MODEL_DIR)
+                    .withReadOnly(true)
+                    .build());
+        }
+
+        return new PodTemplateSpecBuilder()
+                .withNewMetadata()
+                .withLabels(labels(worker, scheduling.hardwareClass()))
+                .withAnnotations(annotations)
+                .endMetadata()
+                .withNewSpec()
+                .withAutomountServiceAccountToken(false)
+                .withEnableServiceLinks(false)
+                .withNodeSelector(scheduling.nodeSelector().isEmpty() ? null : scheduling.nodeSelector())
+                .withAffinity(scheduling.affinity())
+                .withTolerations(scheduling.tolerations().isEmpty() ? null : scheduling.tolerations())
+                .withNewSecurityContext()
+                .withRunAsNonRoot(true)
+                .withRunAsUser(10001L)
+                .withRunAsGroup(10001L)
+                .withFsGroup(10001L)
+                .withNewSeccompProfile()
+                .withType("RuntimeDefault")
+                .endSeccompProfile()
+                .endSecurityContext()
+                .withTerminationGracePeriodSeconds(30L)
+                .withContainers(container(worker, scheduling, health, config, mounts))
+                .withVolumes(volumes)
+                .endSpec()
+                .build();
+    }
+
+    static Container container(
+            SlmWorker worker,
+            Scheduling scheduling,
+            HealthCheckSpec health,
+            OperatorConfig config,
+            List<VolumeMount> mounts) {
+        SlmWorkerSpec spec = worker.getSpec();
+        int period = health == null || health.periodSeconds == null ? 5 : health.periodSeconds;
+        int failures = health == null || health.failureThreshold == null ? 3 : health.failureThreshold;
+        int startupTimeout = spec.warmup == null || spec.warmup.startupTimeoutSeconds == null
+                ? DEFAULT_STARTUP_TIMEOUT_S
+                : spec.warmup.startupTimeoutSeconds;
+        String image = spec.runtime != null && spec.runtime.image != null ? spec.runtime.image : config.workerImage();
+        return new ContainerBuilder()
+                .withName("worker")
+                .withImage(image)
+                .withImagePullPolicy(config.imagePullPolicy())
+                .addNewPort()
+                .withName("grpc")
+                .withContainerPort(GRPC_PORT)
+                .withProtocol("TCP")
+                .endPort()
+                .addNewPort()
+                .withName("http")
+                .withContainerPort(HTTP_PORT)
+                .withProtocol("TCP")
+                .endPort()
+                .withEnv(env(worker, scheduling))
+                .withResources(scheduling.resources())
+                .withStartupProbe(
+                        grpcProbe(STARTUP_PERIOD_S, (startupTimeout + STARTUP_PERIOD_S - 1) / STARTUP_PERIOD_S))
+                .withReadinessProbe(grpcProbe(period, failures))
+                .withLivenessProbe(grpcProbe(period * 2, failures))
+                .withNewSecurityContext()
+                .withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withRunAsNonRoot(true)
+                .withNewCapabilities()
+                .withDrop("ALL")
+                .endCapabilities()
+                .endSecurityContext()
+                .withVolumeMounts(mounts)
+                .build();
+    }
+
+    static Probe grpcProbe(int period, int failures) {
+        return new ProbeBuilder()
+                .withNewGrpc()
+                .withPort(GRPC_PORT)
+                .endGrpc()
+                .withPeriodSeconds(period)
+                .withFailureThreshold(failures)
+                .withTimeoutSeconds(Math.min(period, 5))
+                .build();
+    }
+
+    static List<EnvVar> env(SlmWorker worker, Scheduling scheduling) {
+        SlmWorkerSpec spec = worker.getSpec();
+        ModelSpec model = spec.model;
+        List<EnvVar> env = new ArrayList<>();
+        add(env, "SLM_WORKER_NAME", worker.getMetadata().getName());
+        add(env, "SLM_WORKER_TASK", spec.task.value());
+        add(env, "SLM_WORKER_HARDWARE_CLASS", scheduling.hardwareClass());
+        if (model.volume != null) {
+            add(env, "SLM_WORKER_MODEL_URI", "file:" + MODEL_DIR + "/" + model.volume.path);
+            if (model.volume.tokenizerPath != null)
+                add(env, "SLM_WORKER_MODEL_TOKENIZER_URI", "file:" + MODEL_DIR + "/" + model.volume.tokenizerPath);
+        } else {
+            add(env, "SLM_WORKER_MODEL_URI", model.uri);
+        }
+        if (model.tokenizerUri != null) add(env, "SLM_WORKER_MODEL_TOKENIZER_URI", model.tokenizerUri);
+        add(env, "SLM_WORKER_MODEL_SHA256", model.sha256);
+        add(env, "SLM_WORKER_MODEL_QUANTIZATION", model.quantization.value());
+        add(env, "SLM_WORKER_TASK_CONFIG_FILE", TASK_CONFIG_DIR + "/" + TASK_PARAMETERS_KEY);
+        RuntimeSpec rt = spec.runtime;
+        if (rt != null) {
+            addIf(env, "SLM_WORKER_THREADS_INTRA_OP", rt.intraOpThreads);
+            addIf(env, "SLM_WORKER_THREADS_INTER_OP", rt.interOpThreads);
+            addIf(env, "SLM_WORKER_QUEUE_CRITICAL", rt.queueCritical);
+            addIf(env, "SLM_WORKER_QUEUE_STANDARD", rt.queueStandard);
+            addIf(env, "SLM_WORKER_QUEUE_SHEDDABLE", rt.queueSheddable);
+            addIf(env, "SLM_WORKER_LIMITS_MAX_INPUT_BYTES", rt.maxInputBytes);
+            addIf(env, "SLM_WORKER_LIMITS_MAX_INPUT_TOKENS", rt.maxInputTokens);
+        }
+        if (spec.warmup != null) addIf(env, "SLM_WORKER_WARMUP_ITERATIONS", spec.warmup.iterations);
+        add(env, "QUARKUS_HTTP_HOST", "0.0.0.0");
+        add(env, "QUARKUS_GRPC_SERVER_HOST", "0.0.0.0");
+        return env;
+    }
+
+    private static void add(List<EnvVar> env, String name, String value) {
+        env.add(new EnvVarBuilder().withName(name).withValue(value).build());
+    }
+
+    private static void addIf(List<EnvVar> env, String name, Integer value) {
+        if (value != null) add(env, name, value.toString());
+    }
+
+    public static String sha256(String s) {
+        try {
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

@@ -10,19 +10,12 @@ import dev.slm.fleet.operator.OperatorConfig;
 import dev.slm.fleet.operator.api.v1alpha1.SlmCluster;
 import dev.slm.fleet.operator.api.v1alpha1.SlmWorker;
 import dev.slm.fleet.operator.api.v1alpha1.Task;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
-import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -47,341 +40,447 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OperatorIT {
-  private static final Duration CONVERGE = Duration.ofSeconds(90);
-  private final String run = Long.toString(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 40), 36);
-  private final List<String> nodes = new ArrayList<>();
-  private Config config;
-  private KubernetesClient kube;
-  private RunningOperator operator;
-  private String ns;
+    private static final Duration CONVERGE = Duration.ofSeconds(90);
+    private final String run = Long.toString(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 40), 36);
+    private final List<String> nodes = new ArrayList<>();
+    private Config config;
+    private KubernetesClient kube;
+    private RunningOperator operator;
+    private String ns;
 
-  @BeforeAll
-  void startOperator() throws Exception {
-    config = LocalControlPlane.config();
-    kube = new KubernetesClientBuilder().withConfig(config).build();
-    installCrds(kube);
-    operator = new RunningOperator(config, testConfig());
-  }
-
-  static OperatorConfig testConfig() {
-    return new OperatorConfig("slm-fleet/worker:it", "slm-fleet/router:it", "IfNotPresent", null, false, null, 0);
-  }
-
-  @AfterAll
-  void stopOperator() {
-    if (operator != null) operator.close();
-    if (kube != null) {
-      nodes.forEach(n -> kube.nodes().withName(n).delete());
-      kube.close();
+    @BeforeAll
+    void startOperator() throws Exception {
+        config = LocalControlPlane.config();
+        kube = new KubernetesClientBuilder().withConfig(config).build();
+        installCrds(kube);
+        operator = new RunningOperator(config, testConfig());
     }
-  }
 
-  @BeforeEach
-  void namespace(TestInfo info) {
-    String test = info.getTestMethod().orElseThrow().getName().replaceAll("[^A-Za-z]", "").toLowerCase();
-    ns = ("it-" + test.substring(0, Math.min(30, test.length())) + "-" + run);
-    kube.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
-  }
-
-  @AfterEach
-  void dropNamespace() {
-    kube.namespaces().withName(ns).delete();
-  }
-
-  private String node(String kind, int gpus) {
-    String name = ns + "-" + kind + "-" + nodes.size();
-    kube.nodes().resource(kwokNode(name, ns, kind, gpus)).create();
-    nodes.add(name);
-    awaitUp().until(() -> isReady(kube.nodes().withName(name).get()));
-    return name;
-  }
-
-  private static boolean isReady(Node n) {
-    return n != null && n.getStatus() != null && n.getStatus().getConditions() != null
-        && n.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-  }
-
-  private SlmWorker status(String worker) {
-    return kube.resources(SlmWorker.class).inNamespace(ns).withName(worker).get();
-  }
-
-  private void awaitEndpoints(String task, int count) {
-    awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", task)).hasSize(count));
-  }
-
-  private static org.awaitility.core.ConditionFactory awaitUp() {
-    return await().atMost(CONVERGE).ignoreExceptions();
-  }
-
-  @Test
-  void placesEachPoolOnTheNodesOfItsHardwareClass() {
-    String gpu = node("gpu", 2);
-    String cpu = node("cpu", 0);
-    kube.resource(cluster(ns, "chat", ns)).create();
-    kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu")).create();
-    SlmWorker gen = worker(ns, "gen", "chat", Task.GENERATE, 1, "gpu", "cpu");
-    gen.getSpec().sessionAffinity = true;
-    kube.resource(gen).create();
-
-    awaitUp().untilAsserted(() -> {
-      assertThat(workerPods(kube, ns, "intent")).hasSize(2).allSatisfy(p -> {
-        assertThat(p.getSpec().getNodeName()).isEqualTo(cpu);
-        assertThat(p.getMetadata().getLabels()).containsEntry(Labels.HARDWARE_CLASS, "cpu").containsEntry(Labels.CLUSTER, "chat").containsEntry(Labels.TASK, "classify-intent");
-      });
-      assertThat(workerPods(kube, ns, "gen")).singleElement().satisfies(p -> {
-        assertThat(p.getSpec().getNodeName()).isEqualTo(gpu);
-        assertThat(p.getSpec().getContainers().get(0).getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("1"));
-      });
-    });
-    assertThat(kube.apps().statefulSets().inNamespace(ns).withName("gen").get()).isNotNull();
-    assertThat(kube.apps().deployments().inNamespace(ns).withName("intent").get()).isNotNull();
-    assertThat(kube.services().inNamespace(ns).withName("intent").get().getSpec().getClusterIP()).isEqualTo("None");
-    assertThat(kube.policy().v1().podDisruptionBudget().inNamespace(ns).withName("intent").get()).isNotNull();
-
-    awaitEndpoints("classify-intent", 2);
-    awaitEndpoints("generate", 1);
-    awaitUp().untilAsserted(() -> {
-      SlmWorker w = status("gen");
-      assertThat(w.getStatus().hardwareClass).isEqualTo("gpu");
-      assertThat(w.getStatus().readyReplicas).isEqualTo(1);
-      assertThat(w.getStatus().nodes).containsExactly(gpu);
-      assertThat(w.getStatus().modelDigest).isEqualTo(SHA);
-      assertThat(w.getStatus().conditions).anySatisfy(c -> {
-        assertThat(c.getType()).isEqualTo("Ready");
-        assertThat(c.getStatus()).isEqualTo("True");
-        assertThat(c.getObservedGeneration()).isEqualTo(w.getMetadata().getGeneration());
-      });
-      SlmCluster c = kube.resources(SlmCluster.class).inNamespace(ns).withName("chat").get();
-      assertThat(c.getStatus().routingTable.endpoints).isEqualTo(3);
-      assertThat(c.getStatus().conditions).anySatisfy(x -> {
-        assertThat(x.getType()).isEqualTo("Ready");
-        assertThat(x.getStatus()).isEqualTo("True");
-      });
-    });
-    assertThat(routingTable(kube, ns, "chat").orElseThrow().getTasksList())
-        .filteredOn(r -> r.getTask().equals("generate")).singleElement()
-        .satisfies(r -> assertThat(r.getSessionAffine()).isTrue());
-  }
-
-  @Test
-  void movesToTheFallbackClassWhenGpuCapacityIsExhaustedAndBackWhenItReturns() {
-    String gpu = node("gpu", 1);
-    String cpu = node("cpu", 0);
-    Pod blocker = kube.pods().inNamespace(ns).resource(new PodBuilder()
-        .withNewMetadata().withName("gpu-hog").endMetadata()
-        .withNewSpec().withNodeName(gpu)
-        .addNewContainer().withName("hog").withImage("hog:1").withNewResources()
-        .withRequests(Map.of("nvidia.com/gpu", new Quantity("1"))).withLimits(Map.of("nvidia.com/gpu", new Quantity("1")))
-        .endResources().endContainer().endSpec().build()).create();
-    kube.resource(cluster(ns, "chat", ns)).create();
-    kube.resource(worker(ns, "gen", "chat", Task.GENERATE, 1, "gpu", "cpu")).create();
-
-    awaitUp().untilAsserted(() -> {
-      assertThat(status("gen").getStatus().hardwareClass).isEqualTo("cpu");
-      assertThat(status("gen").getStatus().fallbackReason).contains("unschedulable");
-      assertThat(workerPods(kube, ns, "gen")).filteredOn(Kube::running).singleElement()
-          .satisfies(p -> assertThat(p.getSpec().getNodeName()).isEqualTo(cpu));
-    });
-    assertThat(status("gen").getStatus().conditions).anySatisfy(c -> {
-      assertThat(c.getType()).isEqualTo("Degraded");
-      assertThat(c.getStatus()).isEqualTo("True");
-      assertThat(c.getReason()).isEqualTo("FallbackClass");
-    });
-    assertThat(kube.resources(Event.class).inNamespace(ns).list().getItems())
-        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("HardwareClassFallback"));
-    awaitEndpoints("generate", 1);
-
-    kube.resource(blocker).withGracePeriod(0).delete();
-    awaitUp().untilAsserted(() -> {
-      assertThat(status("gen").getStatus().hardwareClass).isEqualTo("gpu");
-      assertThat(status("gen").getStatus().fallbackReason).isNull();
-      assertThat(workerPods(kube, ns, "gen")).filteredOn(Kube::running).singleElement()
-          .satisfies(p -> assertThat(p.getSpec().getNodeName()).isEqualTo(gpu));
-    });
-    assertThat(kube.resources(Event.class).inNamespace(ns).list().getItems())
-        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("HardwareClassRestored"));
-    awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "generate"))
-        .singleElement().satisfies(e -> assertThat(e).endsWith("@" + gpu)));
-  }
-
-  @Test
-  void routingTableFollowsPodReadinessNodeHealthNodeDeletionAndScaling() {
-    String cpuA = node("cpu", 0);
-    kube.resource(cluster(ns, "chat", ns)).create();
-    kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu")).create();
-    awaitEndpoints("classify-intent", 2);
-    long v0 = routingTable(kube, ns, "chat").orElseThrow().getVersion();
-
-    Pod first = workerPods(kube, ns, "intent").get(0);
-    LocalControlPlane.setPodReady(kube, ns, first.getMetadata().getName(), false);
-    awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "classify-intent"))
-        .hasSize(1).noneMatch(e -> e.startsWith(first.getMetadata().getName() + "@")));
-    assertThat(routingTable(kube, ns, "chat").orElseThrow().getVersion()).isGreaterThan(v0);
-    LocalControlPlane.setPodReady(kube, ns, first.getMetadata().getName(), true);
-    awaitEndpoints("classify-intent", 2);
-
-    LocalControlPlane.setNodeReady(kube, cpuA, false);
-    awaitEndpoints("classify-intent", 0);
-    LocalControlPlane.setNodeReady(kube, cpuA, true);
-    awaitEndpoints("classify-intent", 2);
-
-    kube.resources(SlmWorker.class).inNamespace(ns).withName("intent").scale(3);
-    awaitEndpoints("classify-intent", 3);
-    kube.resources(SlmWorker.class).inNamespace(ns).withName("intent").scale(1);
-    awaitEndpoints("classify-intent", 1);
-
-    String cpuB = node("cpu", 0);
-    kube.nodes().withName(cpuA).delete();
-    awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "classify-intent"))
-        .noneMatch(e -> e.endsWith("@" + cpuA)));
-    awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "classify-intent"))
-        .singleElement().satisfies(e -> assertThat(e).endsWith("@" + cpuB)));
-  }
-
-  @Test
-  void invalidObjectsAreRefusedWithTheFieldNamed() {
-    SlmWorker both = worker(ns, "both", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
-    both.getSpec().model.volume = new dev.slm.fleet.operator.api.v1alpha1.ModelVolume();
-    both.getSpec().model.volume.claimName = "models";
-    both.getSpec().model.volume.path = "m.onnx";
-    assertRefused(both, "spec.model", "exactly one of model.uri or model.volume");
-
-    SlmWorker affine = worker(ns, "affine", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
-    affine.getSpec().sessionAffinity = true;
-    assertRefused(affine, "spec.sessionAffinity", "only supported for task generate or custom");
-
-    SlmWorker digest = worker(ns, "digest", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
-    digest.getSpec().model.sha256 = "not-a-digest";
-    assertRefused(digest, "spec.model.sha256", "should match");
-
-    SlmWorker negative = worker(ns, "negative", "chat", Task.CLASSIFY_INTENT, -1, "cpu");
-    assertRefused(negative, "spec.replicas", "should be greater than or equal to 0");
-
-    SlmWorker loop = worker(ns, "loop", "chat", Task.GENERATE, 1, "gpu", "gpu");
-    assertRefused(loop, "spec.hardware", "must not contain hardware.class");
-
-    SlmCluster rules = cluster(ns, "rules", ns);
-    rules.getSpec().router.fallback = new dev.slm.fleet.operator.api.v1alpha1.FallbackSpec();
-    rules.getSpec().router.fallback.mode = dev.slm.fleet.operator.api.v1alpha1.FallbackSpec.Mode.RULES;
-    assertRefused(rules, "spec.router.fallback", "needs fallback.templates or fallback.defaultTemplate");
-
-    kube.resource(cluster(ns, "chat", ns)).create();
-    kube.resource(worker(ns, "moving", "chat", Task.CLASSIFY_INTENT, 1, "cpu")).create();
-    assertThatThrownBy(() -> kube.resources(SlmWorker.class).inNamespace(ns).withName("moving").edit(w -> {
-      w.getSpec().cluster = "other";
-      return w;
-    })).isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.cluster").hasMessageContaining("immutable");
-  }
-
-  private void assertRefused(io.fabric8.kubernetes.api.model.HasMetadata resource, String field, String message) {
-    assertThatThrownBy(() -> kube.resource(resource).create())
-        .isInstanceOf(KubernetesClientException.class)
-        .hasMessageContaining(field)
-        .hasMessageContaining(message);
-  }
-
-  @Test
-  void steadyStateReconcilesMakeNoWrites() {
-    node("cpu", 0);
-    kube.resource(cluster(ns, "chat", ns)).create();
-    kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu")).create();
-    awaitEndpoints("classify-intent", 2);
-    awaitUp().untilAsserted(() -> assertThat(status("intent").getStatus().conditions)
-        .anySatisfy(c -> {
-          assertThat(c.getType()).isEqualTo("Progressing");
-          assertThat(c.getStatus()).isEqualTo("False");
-        }));
-    // Let in-flight status patches land: converged means no write for a while.
-    awaitUp().until(quietFor(Duration.ofSeconds(3)));
-
-    int mark = operator.writes.count();
-    long inNamespace = operator.writes.count(ns);
-    long reconciles = reconciles();
-    // A pod label change wakes both reconcilers without changing anything they own.
-    Pod pod = workerPods(kube, ns, "intent").get(0);
-    kube.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(p -> {
-      p.getMetadata().getLabels().put("touched", "yes");
-      return p;
-    });
-    awaitUp().until(() -> reconciles() >= reconciles + 2);
-    try {
-      await().atMost(Duration.ofSeconds(10)).during(Duration.ofSeconds(3)).until(() -> operator.writes.count(ns) == inNamespace);
-    } catch (org.awaitility.core.ConditionTimeoutException e) {
-      org.junit.jupiter.api.Assertions.fail("writes in steady state: " + operator.writes.since(mark, ns));
+    static OperatorConfig testConfig() {
+        return new OperatorConfig("slm-fleet/worker:it", "slm-fleet/router:it", "IfNotPresent", null, false, null, 0);
     }
-    assertThat(operator.writes.since(mark, ns)).isEmpty();
-  }
 
-  private long reconciles() {
-    return dev.slm.fleet.operator.OperatorMetrics.get("slm_operator_reconciles_total{controller=\"slmcluster\"}")
-        + dev.slm.fleet.operator.OperatorMetrics.get("slm_operator_reconciles_total{controller=\"slmworker\"}");
-  }
+    @AfterAll
+    void stopOperator() {
+        if (operator != null) operator.close();
+        if (kube != null) {
+            nodes.forEach(n -> kube.nodes().withName(n).delete());
+            kube.close();
+        }
+    }
 
-  private java.util.concurrent.Callable<Boolean> quietFor(Duration window) {
-    int[] last = {-1};
-    Instant[] since = {Instant.now()};
-    return () -> {
-      int now = (int) operator.writes.count(ns);
-      if (now != last[0]) {
-        last[0] = now;
-        since[0] = Instant.now();
-      }
-      return Duration.between(since[0], Instant.now()).compareTo(window) >= 0;
-    };
-  }
+    @BeforeEach
+    void namespace(TestInfo info) {
+        String test = info.getTestMethod()
+                .orElseThrow()
+                .getName()
+                .replaceAll("[^A-Za-z]", "")
+                .toLowerCase();
+        ns = ("it-" + test.substring(0, Math.min(30, test.length())) + "-" + run);
+        kube.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(ns)
+                        .endMetadata()
+                        .build())
+                .create();
+    }
 
-  @Test
-  void restartedOperatorConvergesWithoutDuplicates() {
-    node("cpu", 0);
-    kube.resource(cluster(ns, "chat", ns)).create();
-    kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu")).create();
-    kube.resource(worker(ns, "slots", "chat", Task.EXTRACT_SLOTS, 1, "cpu")).create();
-    // Stop as soon as the first object exists: mid-reconcile.
-    awaitUp().until(() -> !kube.configMaps().inNamespace(ns).list().getItems().isEmpty());
-    operator.close();
-    long versionBefore = routingTable(kube, ns, "chat").map(t -> t.getVersion()).orElse(0L);
-    operator = new RunningOperator(config, testConfig());
+    @AfterEach
+    void dropNamespace() {
+        kube.namespaces().withName(ns).delete();
+    }
 
-    awaitEndpoints("classify-intent", 2);
-    awaitEndpoints("extract-slots", 1);
-    assertThat(kube.apps().deployments().inNamespace(ns).list().getItems()).extracting(d -> d.getMetadata().getName())
-        .containsExactlyInAnyOrder("intent", "slots", "chat-router");
-    assertThat(kube.services().inNamespace(ns).list().getItems()).extracting(s -> s.getMetadata().getName())
-        .containsExactlyInAnyOrder("intent", "slots", "chat-router");
-    assertThat(kube.configMaps().inNamespace(ns).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems())
-        .extracting(c -> c.getMetadata().getName())
-        .containsExactlyInAnyOrder("intent-task", "slots-task", "chat-pipeline", "chat-routing");
-    awaitUp().untilAsserted(() -> {
-      assertThat(workerPods(kube, ns, "intent")).hasSize(2);
-      assertThat(workerPods(kube, ns, "slots")).hasSize(1);
-    });
-    assertThat(routingTable(kube, ns, "chat").orElseThrow().getVersion()).isGreaterThanOrEqualTo(versionBefore);
-  }
+    private String node(String kind, int gpus) {
+        String name = ns + "-" + kind + "-" + nodes.size();
+        kube.nodes().resource(kwokNode(name, ns, kind, gpus)).create();
+        nodes.add(name);
+        awaitUp().until(() -> isReady(kube.nodes().withName(name).get()));
+        return name;
+    }
 
-  @Test
-  void deletingTheResourcesRemovesEverythingTheOperatorCreated() {
-    node("cpu", 0);
-    kube.resource(cluster(ns, "chat", ns)).create();
-    kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 1, "cpu")).create();
-    awaitEndpoints("classify-intent", 1);
+    private static boolean isReady(Node n) {
+        return n != null
+                && n.getStatus() != null
+                && n.getStatus().getConditions() != null
+                && n.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
 
-    kube.resources(SlmWorker.class).inNamespace(ns).withName("intent").delete();
-    awaitUp().untilAsserted(() -> {
-      assertThat(kube.apps().deployments().inNamespace(ns).withName("intent").get()).isNull();
-      assertThat(kube.services().inNamespace(ns).withName("intent").get()).isNull();
-      assertThat(kube.policy().v1().podDisruptionBudget().inNamespace(ns).withName("intent").get()).isNull();
-      assertThat(kube.configMaps().inNamespace(ns).withName("intent-task").get()).isNull();
-      assertThat(workerPods(kube, ns, "intent")).isEmpty();
-      assertThat(endpoints(kube, ns, "chat", "classify-intent")).isEmpty();
-    });
+    private SlmWorker status(String worker) {
+        return kube.resources(SlmWorker.class).inNamespace(ns).withName(worker).get();
+    }
 
-    kube.resources(SlmCluster.class).inNamespace(ns).withName("chat").delete();
-    awaitUp().untilAsserted(() -> {
-      assertThat(kube.configMaps().inNamespace(ns).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems()).isEmpty();
-      assertThat(kube.apps().deployments().inNamespace(ns).list().getItems()).isEmpty();
-      assertThat(kube.services().inNamespace(ns).list().getItems()).isEmpty();
-      assertThat(kube.rbac().roles().inNamespace(ns).withName("chat-router").get()).isNull();
-      assertThat(kube.serviceAccounts().inNamespace(ns).withName("chat-router").get()).isNull();
-    });
-  }
+    private void awaitEndpoints(String task, int count) {
+        awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", task))
+                .hasSize(count));
+    }
+
+    private static org.awaitility.core.ConditionFactory awaitUp() {
+        return await().atMost(CONVERGE).ignoreExceptions();
+    }
+
+    @Test
+    void placesEachPoolOnTheNodesOfItsHardwareClass() {
+        String gpu = node("gpu", 2);
+        String cpu = node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu"))
+                .create();
+        SlmWorker gen = worker(ns, "gen", "chat", Task.GENERATE, 1, "gpu", "cpu");
+        gen.getSpec().sessionAffinity = true;
+        kube.resource(gen).create();
+
+        awaitUp().untilAsserted(() -> {
+            assertThat(workerPods(kube, ns, "intent")).hasSize(2).allSatisfy(p -> {
+                assertThat(p.getSpec().getNodeName()).isEqualTo(cpu);
+                assertThat(p.getMetadata().getLabels())
+                        .containsEntry(Labels.HARDWARE_CLASS, "cpu")
+                        .containsEntry(Labels.CLUSTER, "chat")
+                        .containsEntry(Labels.TASK, "classify-intent");
+            });
+            assertThat(workerPods(kube, ns, "gen")).singleElement().satisfies(p -> {
+                assertThat(p.getSpec().getNodeName()).isEqualTo(gpu);
+                assertThat(p.getSpec().getContainers().get(0).getResources().getLimits())
+                        .containsEntry("nvidia.com/gpu", new Quantity("1"));
+            });
+        });
+        assertThat(kube.apps().statefulSets().inNamespace(ns).withName("gen").get())
+                .isNotNull();
+        assertThat(kube.apps().deployments().inNamespace(ns).withName("intent").get())
+                .isNotNull();
+        assertThat(kube.services()
+                        .inNamespace(ns)
+                        .withName("intent")
+                        .get()
+                        .getSpec()
+                        .getClusterIP())
+                .isEqualTo("None");
+        assertThat(kube.policy()
+                        .v1()
+                        .podDisruptionBudget()
+                        .inNamespace(ns)
+                        .withName("intent")
+                        .get())
+                .isNotNull();
+
+        awaitEndpoints("classify-intent", 2);
+        awaitEndpoints("generate", 1);
+        awaitUp().untilAsserted(() -> {
+            SlmWorker w = status("gen");
+            assertThat(w.getStatus().hardwareClass).isEqualTo("gpu");
+            assertThat(w.getStatus().readyReplicas).isEqualTo(1);
+            assertThat(w.getStatus().nodes).containsExactly(gpu);
+            assertThat(w.getStatus().modelDigest).isEqualTo(SHA);
+            assertThat(w.getStatus().conditions).anySatisfy(c -> {
+                assertThat(c.getType()).isEqualTo("Ready");
+                assertThat(c.getStatus()).isEqualTo("True");
+                assertThat(c.getObservedGeneration()).isEqualTo(w.getMetadata().getGeneration());
+            });
+            SlmCluster c = kube.resources(SlmCluster.class)
+                    .inNamespace(ns)
+                    .withName("chat")
+                    .get();
+            assertThat(c.getStatus().routingTable.endpoints).isEqualTo(3);
+            assertThat(c.getStatus().conditions).anySatisfy(x -> {
+                assertThat(x.getType()).isEqualTo("Ready");
+                assertThat(x.getStatus()).isEqualTo("True");
+            });
+        });
+        assertThat(routingTable(kube, ns, "chat").orElseThrow().getTasksList())
+                .filteredOn(r -> r.getTask().equals("generate"))
+                .singleElement()
+                .satisfies(r -> assertThat(r.getSessionAffine()).isTrue());
+    }
+
+    @Test
+    void movesToTheFallbackClassWhenGpuCapacityIsExhaustedAndBackWhenItReturns() {
+        String gpu = node("gpu", 1);
+        String cpu = node("cpu", 0);
+        Pod blocker = kube.pods()
+                .inNamespace(ns)
+                .resource(new PodBuilder()
+                        .withNewMetadata()
+                        .withName("gpu-hog")
+                        .endMetadata()
+                        .withNewSpec()
+                        .withNodeName(gpu)
+                        .addNewContainer()
+                        .withName("hog")
+                        .withImage("hog:1")
+                        .withNewResources()
+                        .withRequests(Map.of("nvidia.com/gpu", new Quantity("1")))
+                        .withLimits(Map.of("nvidia.com/gpu", new Quantity("1")))
+                        .endResources()
+                        .endContainer()
+                        .endSpec()
+                        .build())
+                .create();
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "gen", "chat", Task.GENERATE, 1, "gpu", "cpu")).create();
+
+        awaitUp().untilAsserted(() -> {
+            assertThat(status("gen").getStatus().hardwareClass).isEqualTo("cpu");
+            assertThat(status("gen").getStatus().fallbackReason).contains("unschedulable");
+            assertThat(workerPods(kube, ns, "gen"))
+                    .filteredOn(Kube::running)
+                    .singleElement()
+                    .satisfies(p -> assertThat(p.getSpec().getNodeName()).isEqualTo(cpu));
+        });
+        assertThat(status("gen").getStatus().conditions).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("Degraded");
+            assertThat(c.getStatus()).isEqualTo("True");
+            assertThat(c.getReason()).isEqualTo("FallbackClass");
+        });
+        assertThat(kube.resources(Event.class).inNamespace(ns).list().getItems())
+                .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("HardwareClassFallback"));
+        awaitEndpoints("generate", 1);
+
+        kube.resource(blocker).withGracePeriod(0).delete();
+        awaitUp().untilAsserted(() -> {
+            assertThat(status("gen").getStatus().hardwareClass).isEqualTo("gpu");
+            assertThat(status("gen").getStatus().fallbackReason).isNull();
+            assertThat(workerPods(kube, ns, "gen"))
+                    .filteredOn(Kube::running)
+                    .singleElement()
+                    .satisfies(p -> assertThat(p.getSpec().getNodeName()).isEqualTo(gpu));
+        });
+        assertThat(kube.resources(Event.class).inNamespace(ns).list().getItems())
+                .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("HardwareClassRestored"));
+        awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "generate"))
+                .singleElement()
+                .satisfies(e -> assertThat(e).endsWith("@" + gpu)));
+    }
+
+    @Test
+    void routingTableFollowsPodReadinessNodeHealthNodeDeletionAndScaling() {
+        String cpuA = node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu"))
+                .create();
+        awaitEndpoints("classify-intent", 2);
+        long v0 = routingTable(kube, ns, "chat").orElseThrow().getVersion();
+
+        Pod first = workerPods(kube, ns, "intent").get(0);
+        LocalControlPlane.setPodReady(kube, ns, first.getMetadata().getName(), false);
+        awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "classify-intent"))
+                .hasSize(1)
+                .noneMatch(e -> e.startsWith(first.getMetadata().getName() + "@")));
+        assertThat(routingTable(kube, ns, "chat").orElseThrow().getVersion()).isGreaterThan(v0);
+        LocalControlPlane.setPodReady(kube, ns, first.getMetadata().getName(), true);
+        awaitEndpoints("classify-intent", 2);
+
+        LocalControlPlane.setNodeReady(kube, cpuA, false);
+        awaitEndpoints("classify-intent", 0);
+        LocalControlPlane.setNodeReady(kube, cpuA, true);
+        awaitEndpoints("classify-intent", 2);
+
+        kube.resources(SlmWorker.class).inNamespace(ns).withName("intent").scale(3);
+        awaitEndpoints("classify-intent", 3);
+        kube.resources(SlmWorker.class).inNamespace(ns).withName("intent").scale(1);
+        awaitEndpoints("classify-intent", 1);
+
+        String cpuB = node("cpu", 0);
+        kube.nodes().withName(cpuA).delete();
+        awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "classify-intent"))
+                .noneMatch(e -> e.endsWith("@" + cpuA)));
+        awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "classify-intent"))
+                .singleElement()
+                .satisfies(e -> assertThat(e).endsWith("@" + cpuB)));
+    }
+
+    @Test
+    void invalidObjectsAreRefusedWithTheFieldNamed() {
+        SlmWorker both = worker(ns, "both", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        both.getSpec().model.volume = new dev.slm.fleet.operator.api.v1alpha1.ModelVolume();
+        both.getSpec().model.volume.claimName = "models";
+        both.getSpec().model.volume.path = "m.onnx";
+        assertRefused(both, "spec.model", "exactly one of model.uri or model.volume");
+
+        SlmWorker affine = worker(ns, "affine", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        affine.getSpec().sessionAffinity = true;
+        assertRefused(affine, "spec.sessionAffinity", "only supported for task generate or custom");
+
+        SlmWorker digest = worker(ns, "digest", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        digest.getSpec().model.sha256 = "not-a-digest";
+        assertRefused(digest, "spec.model.sha256", "should match");
+
+        SlmWorker negative = worker(ns, "negative", "chat", Task.CLASSIFY_INTENT, -1, "cpu");
+        assertRefused(negative, "spec.replicas", "should be greater than or equal to 0");
+
+        SlmWorker loop = worker(ns, "loop", "chat", Task.GENERATE, 1, "gpu", "gpu");
+        assertRefused(loop, "spec.hardware", "must not contain hardware.class");
+
+        SlmCluster rules = cluster(ns, "rules", ns);
+        rules.getSpec().router.fallback = new dev.slm.fleet.operator.api.v1alpha1.FallbackSpec();
+        rules.getSpec().router.fallback.mode = dev.slm.fleet.operator.api.v1alpha1.FallbackSpec.Mode.RULES;
+        assertRefused(rules, "spec.router.fallback", "needs fallback.templates or fallback.defaultTemplate");
+
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "moving", "chat", Task.CLASSIFY_INTENT, 1, "cpu"))
+                .create();
+        assertThatThrownBy(() -> kube.resources(SlmWorker.class)
+                        .inNamespace(ns)
+                        .withName("moving")
+                        .edit(w -> {
+                            w.getSpec().cluster = "other";
+                            return w;
+                        }))
+                .isInstanceOf(KubernetesClientException.class)
+                .hasMessageContaining("spec.cluster")
+                .hasMessageContaining("immutable");
+    }
+
+    private void assertRefused(io.fabric8.kubernetes.api.model.HasMetadata resource, String field, String message) {
+        assertThatThrownBy(() -> kube.resource(resource).create())
+                .isInstanceOf(KubernetesClientException.class)
+                .hasMessageContaining(field)
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void steadyStateReconcilesMakeNoWrites() {
+        node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu"))
+                .create();
+        awaitEndpoints("classify-intent", 2);
+        awaitUp().untilAsserted(() -> assertThat(status("intent").getStatus().conditions)
+                .anySatisfy(c -> {
+                    assertThat(c.getType()).isEqualTo("Progressing");
+                    assertThat(c.getStatus()).isEqualTo("False");
+                }));
+        // Let in-flight status patches land: converged means no write for a while.
+        awaitUp().until(quietFor(Duration.ofSeconds(3)));
+
+        int mark = operator.writes.count();
+        long inNamespace = operator.writes.count(ns);
+        long reconciles = reconciles();
+        // A pod label change wakes both reconcilers without changing anything they own.
+        Pod pod = workerPods(kube, ns, "intent").get(0);
+        kube.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(p -> {
+            p.getMetadata().getLabels().put("touched", "yes");
+            return p;
+        });
+        awaitUp().until(() -> reconciles() >= reconciles + 2);
+        try {
+            await().atMost(Duration.ofSeconds(10))
+                    .during(Duration.ofSeconds(3))
+                    .until(() -> operator.writes.count(ns) == inNamespace);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            org.junit.jupiter.api.Assertions.fail("writes in steady state: " + operator.writes.since(mark, ns));
+        }
+        assertThat(operator.writes.since(mark, ns)).isEmpty();
+    }
+
+    private long reconciles() {
+        return dev.slm.fleet.operator.OperatorMetrics.get("slm_operator_reconciles_total{controller=\"slmcluster\"}")
+                + dev.slm.fleet.operator.OperatorMetrics.get("slm_operator_reconciles_total{controller=\"slmworker\"}");
+    }
+
+    private java.util.concurrent.Callable<Boolean> quietFor(Duration window) {
+        int[] last = {-1};
+        Instant[] since = {Instant.now()};
+        return () -> {
+            int now = (int) operator.writes.count(ns);
+            if (now != last[0]) {
+                last[0] = now;
+                since[0] = Instant.now();
+            }
+            return Duration.between(since[0], Instant.now()).compareTo(window) >= 0;
+        };
+    }
+
+    @Test
+    void restartedOperatorConvergesWithoutDuplicates() {
+        node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu"))
+                .create();
+        kube.resource(worker(ns, "slots", "chat", Task.EXTRACT_SLOTS, 1, "cpu")).create();
+        // Stop as soon as the first object exists: mid-reconcile.
+        awaitUp()
+                .until(() ->
+                        !kube.configMaps().inNamespace(ns).list().getItems().isEmpty());
+        operator.close();
+        long versionBefore =
+                routingTable(kube, ns, "chat").map(t -> t.getVersion()).orElse(0L);
+        operator = new RunningOperator(config, testConfig());
+
+        awaitEndpoints("classify-intent", 2);
+        awaitEndpoints("extract-slots", 1);
+        assertThat(kube.apps().deployments().inNamespace(ns).list().getItems())
+                .extracting(d -> d.getMetadata().getName())
+                .containsExactlyInAnyOrder("intent", "slots", "chat-router");
+        assertThat(kube.services().inNamespace(ns).list().getItems())
+                .extracting(s -> s.getMetadata().getName())
+                .containsExactlyInAnyOrder("intent", "slots", "chat-router");
+        assertThat(kube.configMaps()
+                        .inNamespace(ns)
+                        .withLabel(Labels.MANAGED_BY, Labels.MANAGER)
+                        .list()
+                        .getItems())
+                .extracting(c -> c.getMetadata().getName())
+                .containsExactlyInAnyOrder("intent-task", "slots-task", "chat-pipeline", "chat-routing");
+        awaitUp().untilAsserted(() -> {
+            assertThat(workerPods(kube, ns, "intent")).hasSize(2);
+            assertThat(workerPods(kube, ns, "slots")).hasSize(1);
+        });
+        assertThat(routingTable(kube, ns, "chat").orElseThrow().getVersion()).isGreaterThanOrEqualTo(versionBefore);
+    }
+
+    @Test
+    void deletingTheResourcesRemovesEverythingTheOperatorCreated() {
+        node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 1, "cpu"))
+                .create();
+        awaitEndpoints("classify-intent", 1);
+
+        kube.resources(SlmWorker.class).inNamespace(ns).withName("intent").delete();
+        awaitUp().untilAsserted(() -> {
+            assertThat(kube.apps()
+                            .deployments()
+                            .inNamespace(ns)
+                            .withName("intent")
+                            .get())
+                    .isNull();
+            assertThat(kube.services().inNamespace(ns).withName("intent").get()).isNull();
+            assertThat(kube.policy()
+                            .v1()
+                            .podDisruptionBudget()
+                            .inNamespace(ns)
+                            .withName("intent")
+                            .get())
+                    .isNull();
+            assertThat(kube.configMaps().inNamespace(ns).withName("intent-task").get())
+                    .isNull();
+            assertThat(workerPods(kube, ns, "intent")).isEmpty();
+            assertThat(endpoints(kube, ns, "chat", "classify-intent")).isEmpty();
+        });
+
+        kube.resources(SlmCluster.class).inNamespace(ns).withName("chat").delete();
+        awaitUp().untilAsserted(() -> {
+            assertThat(kube.configMaps()
+                            .inNamespace(ns)
+                            .withLabel(Labels.MANAGED_BY, Labels.MANAGER)
+                            .list()
+                            .getItems())
+                    .isEmpty();
+            assertThat(kube.apps().deployments().inNamespace(ns).list().getItems())
+                    .isEmpty();
+            assertThat(kube.services().inNamespace(ns).list().getItems()).isEmpty();
+            assertThat(kube.rbac()
+                            .roles()
+                            .inNamespace(ns)
+                            .withName("chat-router")
+                            .get())
+                    .isNull();
+            assertThat(kube.serviceAccounts()
+                            .inNamespace(ns)
+                            .withName("chat-router")
+                            .get())
+                    .isNull();
+        });
+    }
 }

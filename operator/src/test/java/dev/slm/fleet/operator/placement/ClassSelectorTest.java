@@ -14,86 +14,95 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ClassSelectorTest {
-  private static final Instant NOW = Instant.parse("2026-01-01T00:10:00Z");
-  private static final Duration GRACE = Duration.ofSeconds(30);
-  private final Map<String, HardwareClass> classes = HardwareClasses.of(new SlmClusterSpec());
-  private final List<String> chain = ClassSelector.chain("gpu", List.of("cpu"));
+    private static final Instant NOW = Instant.parse("2026-01-01T00:10:00Z");
+    private static final Duration GRACE = Duration.ofSeconds(30);
+    private final Map<String, HardwareClass> classes = HardwareClasses.of(new SlmClusterSpec());
+    private final List<String> chain = ClassSelector.chain("gpu", List.of("cpu"));
 
-  private ClassDecision decide(String current, Instant since, List<Pod> workerPods, List<Pod> bound, List<Node> nodes) {
-    return ClassSelector.decide(new ClassSelector.Input(chain, current, since, 2, workerPods, bound, nodes, classes, GRACE, NOW));
-  }
+    private ClassDecision decide(
+            String current, Instant since, List<Pod> workerPods, List<Pod> bound, List<Node> nodes) {
+        return ClassSelector.decide(
+                new ClassSelector.Input(chain, current, since, 2, workerPods, bound, nodes, classes, GRACE, NOW));
+    }
 
-  @Test
-  void staysOnPreferredClassWhilePodsArePendingWithinTheGracePeriod() {
-    Pod pending = pod("g-1", "gen", "generate", "gpu", null, null, false, NOW.minusSeconds(10));
-    ClassDecision d = decide("gpu", NOW.minusSeconds(100), List.of(pending), List.of(), List.of(gpuNode("g", 0), cpuNode("c")));
-    assertThat(d.hardwareClass()).isEqualTo("gpu");
-    assertThat(d.changed()).isFalse();
-    assertThat(d.recheckAfter()).contains(Duration.ofSeconds(20));
-  }
+    @Test
+    void staysOnPreferredClassWhilePodsArePendingWithinTheGracePeriod() {
+        Pod pending = pod("g-1", "gen", "generate", "gpu", null, null, false, NOW.minusSeconds(10));
+        ClassDecision d = decide(
+                "gpu", NOW.minusSeconds(100), List.of(pending), List.of(), List.of(gpuNode("g", 0), cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("gpu");
+        assertThat(d.changed()).isFalse();
+        assertThat(d.recheckAfter()).contains(Duration.ofSeconds(20));
+    }
 
-  @Test
-  void movesToTheNextFallbackClassWhenPodsStayUnschedulablePastTheGracePeriod() {
-    Pod pending = pod("g-1", "gen", "generate", "gpu", null, null, false, NOW.minusSeconds(31));
-    ClassDecision d = decide("gpu", NOW.minusSeconds(100), List.of(pending), List.of(), List.of(gpuNode("g", 0), cpuNode("c")));
-    assertThat(d.hardwareClass()).isEqualTo("cpu");
-    assertThat(d.changed()).isTrue();
-    assertThat(d.reason()).contains("unschedulable").contains("cpu");
-  }
+    @Test
+    void movesToTheNextFallbackClassWhenPodsStayUnschedulablePastTheGracePeriod() {
+        Pod pending = pod("g-1", "gen", "generate", "gpu", null, null, false, NOW.minusSeconds(31));
+        ClassDecision d = decide(
+                "gpu", NOW.minusSeconds(100), List.of(pending), List.of(), List.of(gpuNode("g", 0), cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("cpu");
+        assertThat(d.changed()).isTrue();
+        assertThat(d.reason()).contains("unschedulable").contains("cpu");
+    }
 
-  @Test
-  void pendingPodsOfAnOldClassDoNotTriggerAnotherFallback() {
-    Pod oldPending = pod("g-1", "gen", "generate", "gpu", null, null, false, NOW.minusSeconds(300));
-    ClassDecision d = decide("cpu", NOW.minusSeconds(5), List.of(oldPending), List.of(), List.of(gpuNode("g", 0), cpuNode("c")));
-    assertThat(d.hardwareClass()).isEqualTo("cpu");
-    assertThat(d.changed()).isFalse();
-  }
+    @Test
+    void pendingPodsOfAnOldClassDoNotTriggerAnotherFallback() {
+        Pod oldPending = pod("g-1", "gen", "generate", "gpu", null, null, false, NOW.minusSeconds(300));
+        ClassDecision d = decide(
+                "cpu", NOW.minusSeconds(5), List.of(oldPending), List.of(), List.of(gpuNode("g", 0), cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("cpu");
+        assertThat(d.changed()).isFalse();
+    }
 
-  @Test
-  void staysOnTheLastClassWhenThereIsNoFurtherFallback() {
-    Pod pending = pod("c-1", "gen", "generate", "cpu", null, null, false, NOW.minusSeconds(300));
-    ClassDecision d = decide("cpu", NOW.minusSeconds(300), List.of(pending), List.of(), List.of(gpuNode("g", 0)));
-    assertThat(d.hardwareClass()).isEqualTo("cpu");
-    assertThat(d.changed()).isFalse();
-  }
+    @Test
+    void staysOnTheLastClassWhenThereIsNoFurtherFallback() {
+        Pod pending = pod("c-1", "gen", "generate", "cpu", null, null, false, NOW.minusSeconds(300));
+        ClassDecision d = decide("cpu", NOW.minusSeconds(300), List.of(pending), List.of(), List.of(gpuNode("g", 0)));
+        assertThat(d.hardwareClass()).isEqualTo("cpu");
+        assertThat(d.changed()).isFalse();
+    }
 
-  @Test
-  void movesBackWhenThePreferredClassHasCapacityForEveryReplica() {
-    ClassDecision d = decide("cpu", NOW.minusSeconds(60), List.of(), List.of(), List.of(gpuNode("g", 2), cpuNode("c")));
-    assertThat(d.hardwareClass()).isEqualTo("gpu");
-    assertThat(d.changed()).isTrue();
-    assertThat(d.reason()).isEmpty();
-  }
+    @Test
+    void movesBackWhenThePreferredClassHasCapacityForEveryReplica() {
+        ClassDecision d =
+                decide("cpu", NOW.minusSeconds(60), List.of(), List.of(), List.of(gpuNode("g", 2), cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("gpu");
+        assertThat(d.changed()).isTrue();
+        assertThat(d.reason()).isEmpty();
+    }
 
-  @Test
-  void waitsOutTheGracePeriodBeforeMovingBackSoItDoesNotFlap() {
-    ClassDecision d = decide("cpu", NOW.minusSeconds(10), List.of(), List.of(), List.of(gpuNode("g", 2), cpuNode("c")));
-    assertThat(d.hardwareClass()).isEqualTo("cpu");
-    assertThat(d.recheckAfter()).contains(Duration.ofSeconds(20));
-  }
+    @Test
+    void waitsOutTheGracePeriodBeforeMovingBackSoItDoesNotFlap() {
+        ClassDecision d =
+                decide("cpu", NOW.minusSeconds(10), List.of(), List.of(), List.of(gpuNode("g", 2), cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("cpu");
+        assertThat(d.recheckAfter()).contains(Duration.ofSeconds(20));
+    }
 
-  @Test
-  void doesNotMoveBackWhileThePreferredClassIsStillFull() {
-    Pod other = pod("x-1", "other", "generate", "gpu", "g", "127.0.0.5", true, NOW);
-    ClassDecision d = decide("cpu", NOW.minusSeconds(600), List.of(), List.of(other), List.of(gpuNode("g", 2), cpuNode("c")));
-    assertThat(d.hardwareClass()).isEqualTo("cpu");
-    assertThat(d.changed()).isFalse();
-  }
+    @Test
+    void doesNotMoveBackWhileThePreferredClassIsStillFull() {
+        Pod other = pod("x-1", "other", "generate", "gpu", "g", "127.0.0.5", true, NOW);
+        ClassDecision d =
+                decide("cpu", NOW.minusSeconds(600), List.of(), List.of(other), List.of(gpuNode("g", 2), cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("cpu");
+        assertThat(d.changed()).isFalse();
+    }
 
-  @Test
-  void aClassRemovedFromTheChainResetsToThePreferredClass() {
-    ClassDecision d = decide("npu", NOW, List.of(), List.of(), List.of());
-    assertThat(d.hardwareClass()).isEqualTo("gpu");
-    assertThat(d.changed()).isTrue();
-  }
+    @Test
+    void aClassRemovedFromTheChainResetsToThePreferredClass() {
+        ClassDecision d = decide("npu", NOW, List.of(), List.of(), List.of());
+        assertThat(d.hardwareClass()).isEqualTo("gpu");
+        assertThat(d.changed()).isTrue();
+    }
 
-  @Test
-  void capacityCountsOnlyReadyUncordonedNodesOfTheClassMinusBoundRequests() {
-    Node cordoned = gpuNode("g2", 4);
-    cordoned.getSpec().setUnschedulable(true);
-    Node notReady = node("g3", false, Map.of("nvidia.com/gpu.present", "true"), Map.of("nvidia.com/gpu", "4"));
-    Pod bound = pod("p", "w", "generate", "gpu", "g1", "127.0.0.2", true, NOW);
-    int slots = Capacity.freeSlots(classes.get("gpu"), List.of(gpuNode("g1", 2), cordoned, notReady, cpuNode("c")), List.of(bound));
-    assertThat(slots).isEqualTo(1);
-  }
+    @Test
+    void capacityCountsOnlyReadyUncordonedNodesOfTheClassMinusBoundRequests() {
+        Node cordoned = gpuNode("g2", 4);
+        cordoned.getSpec().setUnschedulable(true);
+        Node notReady = node("g3", false, Map.of("nvidia.com/gpu.present", "true"), Map.of("nvidia.com/gpu", "4"));
+        Pod bound = pod("p", "w", "generate", "gpu", "g1", "127.0.0.2", true, NOW);
+        int slots = Capacity.freeSlots(
+                classes.get("gpu"), List.of(gpuNode("g1", 2), cordoned, notReady, cpuNode("c")), List.of(bound));
+        assertThat(slots).isEqualTo(1);
+    }
 }

@@ -14,38 +14,40 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RouterResourcesTest {
-  @Test
-  void pipelineConfigCarriesStagesPrioritiesAndFallbackAsProtoJson() throws Exception {
-    SlmCluster c = Fixtures.cluster("chat");
-    c.getSpec().router = new RouterSpec();
-    c.getSpec().router.confidenceThreshold = 0.5;
-    c.getSpec().router.fallback = new FallbackSpec();
-    c.getSpec().router.fallback.mode = FallbackSpec.Mode.RULES;
-    c.getSpec().router.fallback.templates = Map.of("book_table", "Booked for {people}.");
-    String json = RouterResources.pipelineConfigMap(c).getData().get(Labels.PIPELINE_KEY);
-    PipelineConfig.Builder p = PipelineConfig.newBuilder();
-    JsonFormat.parser().merge(json, p);
-    assertThat(p.getStages(0).getTasksList()).containsExactly("classify-intent", "extract-slots");
-    assertThat(p.getStages(1).getTasksList()).containsExactly("generate");
-    assertThat(p.getPrioritiesList()).extracting(x -> x.getName()).containsExactly("critical", "standard", "sheddable");
-    assertThat(p.getDefaultPriority()).isEqualTo("standard");
-    assertThat(p.getConfidenceThreshold()).isEqualTo(0.5f);
-    assertThat(p.getFallback().getMode()).isEqualTo("rules");
-    assertThat(p.getFallback().getTemplatesMap()).containsEntry("book_table", "Booked for {people}.");
-  }
+    @Test
+    void pipelineConfigCarriesStagesPrioritiesAndFallbackAsProtoJson() throws Exception {
+        SlmCluster c = Fixtures.cluster("chat");
+        c.getSpec().router = new RouterSpec();
+        c.getSpec().router.confidenceThreshold = 0.5;
+        c.getSpec().router.fallback = new FallbackSpec();
+        c.getSpec().router.fallback.mode = FallbackSpec.Mode.RULES;
+        c.getSpec().router.fallback.templates = Map.of("book_table", "Booked for {people}.");
+        String json = RouterResources.pipelineConfigMap(c).getData().get(Labels.PIPELINE_KEY);
+        PipelineConfig.Builder p = PipelineConfig.newBuilder();
+        JsonFormat.parser().merge(json, p);
+        assertThat(p.getStages(0).getTasksList()).containsExactly("classify-intent", "extract-slots");
+        assertThat(p.getStages(1).getTasksList()).containsExactly("generate");
+        assertThat(p.getPrioritiesList())
+                .extracting(x -> x.getName())
+                .containsExactly("critical", "standard", "sheddable");
+        assertThat(p.getDefaultPriority()).isEqualTo("standard");
+        assertThat(p.getConfidenceThreshold()).isEqualTo(0.5f);
+        assertThat(p.getFallback().getMode()).isEqualTo("rules");
+        assertThat(p.getFallback().getTemplatesMap()).containsEntry("book_table", "Booked for {people}.");
+    }
 
-  @Test
-  void routerDeploymentIsWiredToThePipelineFileAndTheRoutingConfigMap() {
-    SlmCluster c = Fixtures.cluster("chat");
-    var d = RouterResources.deployment(c, OperatorConfig.defaults());
-    var env = d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
-    assertThat(env).anySatisfy(e -> {
-      assertThat(e.getName()).isEqualTo("SLM_ROUTER_ROUTING_CONFIGMAP");
-      assertThat(e.getValue()).isEqualTo("ns/chat-routing");
-    });
-    assertThat(env).anySatisfy(e -> assertThat(e.getName()).isEqualTo("SLM_ROUTER_PIPELINE_FILE"));
-    assertThat(d.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("chat-router");
-    assertThat(RouterResources.role(c).getRules().get(0).getResourceNames()).containsExactly("chat-routing");
-    assertThat(RouterResources.role(c).getRules().get(0).getVerbs()).containsExactly("get", "list", "watch");
-  }
+    @Test
+    void routerDeploymentIsWiredToThePipelineFileAndTheRoutingConfigMap() {
+        SlmCluster c = Fixtures.cluster("chat");
+        var d = RouterResources.deployment(c, OperatorConfig.defaults());
+        var env = d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+        assertThat(env).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("SLM_ROUTER_ROUTING_CONFIGMAP");
+            assertThat(e.getValue()).isEqualTo("ns/chat-routing");
+        });
+        assertThat(env).anySatisfy(e -> assertThat(e.getName()).isEqualTo("SLM_ROUTER_PIPELINE_FILE"));
+        assertThat(d.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("chat-router");
+        assertThat(RouterResources.role(c).getRules().get(0).getResourceNames()).containsExactly("chat-routing");
+        assertThat(RouterResources.role(c).getRules().get(0).getVerbs()).containsExactly("get", "list", "watch");
+    }
 }

@@ -5,12 +5,12 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ClassNodesStatus {
-  @JsonPropertyDescription("Hardware class name.")
-  public String name;
+    @JsonPropertyDescription("Hardware class name.")
+    public String name;
 
-  @JsonPropertyDescription("Ready, schedulable nodes matching the class.")
-  public Integer readyNodes;
+    @JsonPropertyDescription("Ready, schedulable nodes matching the class.")
+    public Integer readyNodes;
 
-  @JsonPropertyDescription("Worker pods of this cluster running on the class.")
-  public Integer pods;
+    @JsonPropertyDescription("Worker pods of this cluster running on the class.")
+    public Integer pods;
 }

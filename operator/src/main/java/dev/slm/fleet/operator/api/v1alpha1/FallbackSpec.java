@@ -10,29 +10,38 @@ import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Map;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "self.mode != 'rules' || has(self.defaultTemplate) || (has(self.templates) && size(self.templates) > 0)", message = "fallback.mode rules needs fallback.templates or fallback.defaultTemplate", reason = "FieldValueRequired")
+@ValidationRule(
+        value =
+                "self.mode != 'rules' || has(self.defaultTemplate) || (has(self.templates) && size(self.templates) > 0)",
+        message = "fallback.mode rules needs fallback.templates or fallback.defaultTemplate",
+        reason = "FieldValueRequired")
 public class FallbackSpec {
-  public enum Mode {
-    @JsonProperty("rules") RULES,
-    @JsonProperty("shed") SHED,
-    @JsonProperty("degrade") DEGRADE;
+    public enum Mode {
+        @JsonProperty("rules")
+        RULES,
+        @JsonProperty("shed")
+        SHED,
+        @JsonProperty("degrade")
+        DEGRADE;
 
-    public String value() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+        public String value() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
-  }
 
-  @Required
-  @JsonPropertyDescription("When a stage is overloaded or unsure: rules (template answers), shed (429/RESOURCE_EXHAUSTED), or degrade (a smaller hardware class).")
-  public Mode mode;
+    @Required
+    @JsonPropertyDescription(
+            "When a stage is overloaded or unsure: rules (template answers), shed (429/RESOURCE_EXHAUSTED), or degrade (a smaller hardware class).")
+    public Mode mode;
 
-  @JsonPropertyDescription("Intent -> answer template with {slot} placeholders.")
-  public Map<String, String> templates;
+    @JsonPropertyDescription("Intent -> answer template with {slot} placeholders.")
+    public Map<String, String> templates;
 
-  @JsonPropertyDescription("Answer when no intent template applies.")
-  public String defaultTemplate;
+    @JsonPropertyDescription("Answer when no intent template applies.")
+    public String defaultTemplate;
 
-  @Min(0) @Max(3600)
-  @JsonPropertyDescription("Retry-After seconds sent with a shed request.")
-  public Integer retryAfterSeconds;
+    @Min(0)
+    @Max(3600)
+    @JsonPropertyDescription("Retry-After seconds sent with a shed request.")
+    public Integer retryAfterSeconds;
 }

@@ -8,21 +8,21 @@ import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class SlmClusterStatus {
-  @JsonPropertyDescription("The generation this status describes.")
-  public Long observedGeneration;
+    @JsonPropertyDescription("The generation this status describes.")
+    public Long observedGeneration;
 
-  @JsonPropertyDescription("Per task, the ready endpoints and serving SlmWorkers.")
-  public List<TaskStatus> tasks;
+    @JsonPropertyDescription("Per task, the ready endpoints and serving SlmWorkers.")
+    public List<TaskStatus> tasks;
 
-  @JsonPropertyDescription("The routing table the router reads.")
-  public RoutingTableStatus routingTable;
+    @JsonPropertyDescription("The routing table the router reads.")
+    public RoutingTableStatus routingTable;
 
-  @JsonPropertyDescription("Nodes and pods per hardware class.")
-  public List<ClassNodesStatus> hardwareClasses;
+    @JsonPropertyDescription("Nodes and pods per hardware class.")
+    public List<ClassNodesStatus> hardwareClasses;
 
-  @JsonPropertyDescription("Ready router pods.")
-  public Integer routerReadyReplicas;
+    @JsonPropertyDescription("Ready router pods.")
+    public Integer routerReadyReplicas;
 
-  @JsonPropertyDescription("Ready, Progressing and Degraded, each with observedGeneration and a reason.")
-  public List<Condition> conditions = new ArrayList<>();
+    @JsonPropertyDescription("Ready, Progressing and Degraded, each with observedGeneration and a reason.")
+    public List<Condition> conditions = new ArrayList<>();
 }

@@ -9,11 +9,11 @@ import java.util.List;
 /** One pipeline step; the tasks of a stage run in parallel. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class StageSpec {
-  @Required
-  @Size(min = 1, max = 8)
-  @JsonPropertyDescription("Tasks run in parallel in this stage, e.g. [classify-intent, extract-slots].")
-  public List<Task> tasks;
+    @Required
+    @Size(min = 1, max = 8)
+    @JsonPropertyDescription("Tasks run in parallel in this stage, e.g. [classify-intent, extract-slots].")
+    public List<Task> tasks;
 
-  @JsonPropertyDescription("A failure in an optional stage degrades the answer instead of failing the request.")
-  public Boolean optional;
+    @JsonPropertyDescription("A failure in an optional stage degrades the answer instead of failing the request.")
+    public Boolean optional;
 }

@@ -6,12 +6,12 @@ import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class TaskStatus {
-  @JsonPropertyDescription("Task name.")
-  public String task;
+    @JsonPropertyDescription("Task name.")
+    public String task;
 
-  @JsonPropertyDescription("Ready endpoints in the routing table for this task.")
-  public Integer readyEndpoints;
+    @JsonPropertyDescription("Ready endpoints in the routing table for this task.")
+    public Integer readyEndpoints;
 
-  @JsonPropertyDescription("SlmWorkers serving this task.")
-  public List<String> workers;
+    @JsonPropertyDescription("SlmWorkers serving this task.")
+    public List<String> workers;
 }

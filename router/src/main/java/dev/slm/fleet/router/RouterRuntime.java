@@ -1,0 +1,149 @@
+package dev.slm.fleet.router;
+
+import dev.slm.fleet.proto.v1.PipelineConfig;
+import dev.slm.fleet.proto.v1.RoutingTable;
+import dev.slm.fleet.router.balancing.BalancingPolicy;
+import dev.slm.fleet.router.balancing.EndpointRegistry;
+import dev.slm.fleet.router.balancing.HealthPolicy;
+import dev.slm.fleet.router.config.PipelineSettings;
+import dev.slm.fleet.router.metrics.RouterMetrics;
+import dev.slm.fleet.router.pipeline.Pipeline;
+import dev.slm.fleet.router.routing.ConfigMapRoutingTableSource;
+import dev.slm.fleet.router.routing.FileRoutingTableSource;
+import dev.slm.fleet.router.routing.RoutingTableSource;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/** Wires configuration, the routing-table source, the endpoint registry and the pipeline together. */
+@ApplicationScoped
+public class RouterRuntime {
+
+    private static final Logger LOG = Logger.getLogger(RouterRuntime.class);
+
+    @Inject
+    MeterRegistry meterRegistry;
+
+    @ConfigProperty(name = "slm.router.pipeline-file")
+    Optional<String> pipelineFile;
+
+    @ConfigProperty(name = "slm.router.routing.file")
+    Optional<String> routingFile;
+
+    @ConfigProperty(name = "slm.router.routing.configmap")
+    Optional<String> routingConfigMap;
+
+    @ConfigProperty(name = "slm.router.balancing.default", defaultValue = "least-outstanding")
+    String defaultBalancing;
+
+    @ConfigProperty(name = "slm.router.health.failure-threshold", defaultValue = "3")
+    int failureThreshold;
+
+    @ConfigProperty(name = "slm.router.health.cool-off", defaultValue = "5s")
+    Duration coolOff;
+
+    @ConfigProperty(name = "slm.router.limits.max-body-bytes", defaultValue = "65536")
+    int maxBodyBytes;
+
+    @ConfigProperty(name = "slm.router.limits.max-message-chars", defaultValue = "8192")
+    int maxMessageChars;
+
+    private RouterMetrics metrics;
+    private EndpointRegistry registry;
+    private Pipeline pipeline;
+    private RoutingTableSource source;
+    private final AtomicLong tableUpdates = new AtomicLong();
+
+    void onStart(@Observes StartupEvent event) {
+        init();
+    }
+
+    synchronized void init() {
+        if (pipeline != null) {
+            return;
+        }
+        PipelineSettings settings = pipelineFile
+                .filter(f -> !f.isBlank())
+                .map(f -> PipelineSettings.load(Path.of(f)))
+                .orElseGet(() -> PipelineSettings.of(PipelineConfig.getDefaultInstance()));
+        metrics = new RouterMetrics(meterRegistry);
+        BalancingPolicy fallbackPolicy = BalancingPolicy.parse(defaultBalancing);
+        registry = new EndpointRegistry(task -> ConfigProvider.getConfig()
+                .getOptionalValue("slm.router.balancing.task." + task, String.class)
+                .map(BalancingPolicy::parse)
+                .orElse(fallbackPolicy));
+        pipeline = new Pipeline(settings, registry, new HealthPolicy(failureThreshold, coolOff), metrics);
+        if (routingFile.isPresent() && !routingFile.get().isBlank()) {
+            source = new FileRoutingTableSource(Path.of(routingFile.get()));
+        } else if (routingConfigMap.isPresent() && !routingConfigMap.get().isBlank()) {
+            source = new ConfigMapRoutingTableSource(
+                    new KubernetesClientBuilder().build(), routingConfigMap.get(), true);
+        }
+        if (source == null) {
+            LOG.warn("no routing table source (set slm.router.routing.file or slm.router.routing.configmap); "
+                    + "every request is answered by the fallback");
+        } else {
+            source.start(this::applyTable);
+            LOG.infof("routing table source: %s", source.describe());
+        }
+    }
+
+    private void applyTable(RoutingTable table) {
+        registry.apply(table);
+        tableUpdates.incrementAndGet();
+        pipeline.ensureIndex();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (source != null) {
+            source.close();
+        }
+        if (pipeline != null) {
+            pipeline.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    public Pipeline pipeline() {
+        init();
+        return pipeline;
+    }
+
+    public EndpointRegistry registry() {
+        init();
+        return registry;
+    }
+
+    public RouterMetrics metrics() {
+        return metrics;
+    }
+
+    public long tableUpdates() {
+        return tableUpdates.get();
+    }
+
+    public String sourceDescription() {
+        return source == null ? "none" : source.describe();
+    }
+
+    public int maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    public int maxMessageChars() {
+        return maxMessageChars;
+    }
+}

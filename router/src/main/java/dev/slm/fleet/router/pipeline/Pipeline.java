@@ -1,0 +1,300 @@
+package dev.slm.fleet.router.pipeline;
+
+import dev.slm.fleet.proto.v1.ClassifyRequest;
+import dev.slm.fleet.proto.v1.ClassifyResponse;
+import dev.slm.fleet.proto.v1.Document;
+import dev.slm.fleet.proto.v1.EmbedRequest;
+import dev.slm.fleet.proto.v1.EmbedResponse;
+import dev.slm.fleet.proto.v1.Embedding;
+import dev.slm.fleet.proto.v1.ExtractSlotsRequest;
+import dev.slm.fleet.proto.v1.ExtractSlotsResponse;
+import dev.slm.fleet.proto.v1.RequestMeta;
+import dev.slm.fleet.router.balancing.EndpointRegistry;
+import dev.slm.fleet.router.balancing.EndpointState;
+import dev.slm.fleet.router.balancing.HealthPolicy;
+import dev.slm.fleet.router.config.PipelineSettings;
+import dev.slm.fleet.router.metrics.RouterMetrics;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Deadline;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jboss.logging.Logger;
+
+/**
+ * The request path: admission against per-stage gates, intent and slots in parallel (plus the retrieval query),
+ * then either the generator, streamed, or the rule-based fallback; post-processing on the way out.
+ */
+public final class Pipeline implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Pipeline.class);
+
+    final PipelineSettings settings;
+    final EndpointRegistry registry;
+    final HealthPolicy health;
+    final RouterMetrics metrics;
+    final FallbackResponder fallback;
+    final PostProcessor postProcessor;
+    final Map<String, StageGate> gates = new HashMap<>();
+    final ScheduledExecutorService timer;
+    private final AtomicReference<VectorIndex> index = new AtomicReference<>();
+    private final AtomicBoolean indexBuilding = new AtomicBoolean();
+
+    public Pipeline(PipelineSettings settings, EndpointRegistry registry, HealthPolicy health, RouterMetrics metrics) {
+        this.settings = settings;
+        this.registry = registry;
+        this.health = health;
+        this.metrics = metrics;
+        this.fallback = new FallbackResponder(settings.config().getFallback(), Map.of());
+        this.postProcessor = new PostProcessor(settings.config().getPostProcess());
+        for (String task : List.of(
+                PipelineSettings.CLASSIFY, PipelineSettings.SLOTS, PipelineSettings.EMBED, PipelineSettings.GENERATE)) {
+            StageGate gate = new StageGate(task);
+            gates.put(task, gate);
+            metrics.queueDepth(task, gate::depth);
+        }
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pipeline-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public PipelineSettings settings() {
+        return settings;
+    }
+
+    public StageGate gate(String stage) {
+        return gates.get(stage);
+    }
+
+    public VectorIndex index() {
+        return index.get();
+    }
+
+    /** Starts one request; the returned handle cancels it (client went away). */
+    public ChatExecution start(ChatInput input, ChatListener listener) {
+        ChatExecution execution = new ChatExecution(this, input, listener);
+        execution.start();
+        return execution;
+    }
+
+    /** Builds the retrieval index once embed endpoints exist; safe to call often. */
+    public void ensureIndex() {
+        if (!settings.config().getRetrieval().getEnabled()
+                || index.get() != null
+                || settings.config().getRetrieval().getDocumentsCount() == 0) {
+            return;
+        }
+        if (registry.balancer(PipelineSettings.EMBED).endpoints().isEmpty()
+                || !indexBuilding.compareAndSet(false, true)) {
+            return;
+        }
+        List<Document> docs = settings.config().getRetrieval().getDocumentsList();
+        EmbedRequest req = EmbedRequest.newBuilder()
+                .setMeta(RequestMeta.newBuilder().setRequestId("index-build").build())
+                .addAllTexts(docs.stream().map(Document::getText).toList())
+                .build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        unary(
+                        PipelineSettings.EMBED,
+                        dev.slm.fleet.proto.v1.InferenceServiceGrpc.getEmbedMethod(),
+                        req,
+                        null,
+                        deadline,
+                        null)
+                .whenComplete((resp, err) -> {
+                    if (err != null) {
+                        LOG.warnf(
+                                "retrieval index build failed (%s); will retry on the next request", err.getMessage());
+                        indexBuilding.set(false);
+                        return;
+                    }
+                    List<float[]> vectors = resp.response().getEmbeddingsList().stream()
+                            .map(Pipeline::toArray)
+                            .toList();
+                    index.set(new VectorIndex(docs, vectors));
+                    LOG.infof(
+                            "retrieval index built: %d documents, %d dimensions",
+                            docs.size(), resp.response().getDimensions());
+                });
+    }
+
+    static float[] toArray(Embedding e) {
+        float[] v = new float[e.getValuesCount()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = e.getValues(i);
+        }
+        return v;
+    }
+
+    public record Reply<T>(T response, String endpoint, double latencyMs) {}
+
+    /** Thrown (as a completion) when a task has no usable endpoint. */
+    public static final class NoEndpointException extends RuntimeException {
+        public NoEndpointException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * A unary call to a worker with retries: an idempotent stage that fails on one endpoint is retried on another
+     * (never the same one twice) while the deadline allows.
+     */
+    <Q, R> CompletableFuture<Reply<R>> unary(
+            String task,
+            MethodDescriptor<Q, R> method,
+            Q request,
+            String sessionId,
+            long deadlineNanos,
+            Set<ClientCall<?, ?>> calls) {
+        CompletableFuture<Reply<R>> result = new CompletableFuture<>();
+        attempt(task, method, request, sessionId, deadlineNanos, calls, new java.util.HashSet<>(), result, null);
+        return result;
+    }
+
+    private <Q, R> void attempt(
+            String task,
+            MethodDescriptor<Q, R> method,
+            Q request,
+            String sessionId,
+            long deadlineNanos,
+            Set<ClientCall<?, ?>> calls,
+            Set<String> tried,
+            CompletableFuture<Reply<R>> result,
+            Throwable lastError) {
+        long remaining = deadlineNanos - System.nanoTime();
+        if (remaining <= 0) {
+            result.completeExceptionally(Status.DEADLINE_EXCEEDED
+                    .withDescription(
+                            task + ": deadline passed" + (lastError == null ? "" : " after " + lastError.getMessage()))
+                    .asRuntimeException());
+            return;
+        }
+        EndpointState endpoint = registry.balancer(task).pick(sessionId, tried);
+        if (endpoint == null) {
+            result.completeExceptionally(
+                    lastError != null ? lastError : new NoEndpointException("no healthy endpoint for task " + task));
+            return;
+        }
+        tried.add(endpoint.address());
+        ClientCall<Q, R> call = endpoint.channel()
+                .newCall(method, CallOptions.DEFAULT.withDeadline(Deadline.after(remaining, TimeUnit.NANOSECONDS)));
+        if (calls != null) {
+            calls.add(call);
+        }
+        long start = System.nanoTime();
+        endpoint.begin();
+        ClientCalls.asyncUnaryCall(call, request, new StreamObserver<>() {
+            R value;
+
+            @Override
+            public void onNext(R v) {
+                value = v;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                if (calls != null) {
+                    calls.remove(call);
+                }
+                Status status = Status.fromThrowable(t);
+                if (countsAgainstEndpoint(status)) {
+                    if (endpoint.failed(health)) {
+                        LOG.warnf(
+                                "endpoint %s (%s) ejected for %s after %d consecutive failures, last: %s",
+                                endpoint.address(), task, health.coolOff(), health.failureThreshold(), status);
+                        metrics.ejected(task);
+                    }
+                } else {
+                    endpoint.abandoned();
+                }
+                if (retryable(status)) {
+                    metrics.retry(task, status.getCode().name());
+                    attempt(
+                            task,
+                            method,
+                            request,
+                            sessionId,
+                            deadlineNanos,
+                            calls,
+                            tried,
+                            result,
+                            new StatusRuntimeException(
+                                    status.withDescription(endpoint.address() + ": " + status.getDescription())));
+                } else {
+                    result.completeExceptionally(t);
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                if (calls != null) {
+                    calls.remove(call);
+                }
+                endpoint.succeeded();
+                result.complete(new Reply<>(value, endpoint.address(), (System.nanoTime() - start) / 1e6));
+            }
+        });
+    }
+
+    static boolean countsAgainstEndpoint(Status status) {
+        return switch (status.getCode()) {
+            case UNAVAILABLE, INTERNAL, UNKNOWN, UNIMPLEMENTED, DATA_LOSS -> true;
+            default -> false;
+        };
+    }
+
+    static boolean retryable(Status status) {
+        return switch (status.getCode()) {
+            case UNAVAILABLE, INTERNAL, UNKNOWN, UNIMPLEMENTED, RESOURCE_EXHAUSTED, DATA_LOSS -> true;
+            default -> false;
+        };
+    }
+
+    static ClassifyRequest classifyRequest(RequestMeta meta, String text) {
+        return ClassifyRequest.newBuilder()
+                .setMeta(meta)
+                .setText(text)
+                .setTopK(3)
+                .build();
+    }
+
+    static ExtractSlotsRequest slotsRequest(RequestMeta meta, String text) {
+        return ExtractSlotsRequest.newBuilder().setMeta(meta).setText(text).build();
+    }
+
+    static EmbedRequest embedRequest(RequestMeta meta, String text) {
+        return EmbedRequest.newBuilder().setMeta(meta).addTexts(text).build();
+    }
+
+    static ClassifyResponse emptyIntent() {
+        return ClassifyResponse.newBuilder().setIntent("unknown").build();
+    }
+
+    static ExtractSlotsResponse emptySlots() {
+        return ExtractSlotsResponse.getDefaultInstance();
+    }
+
+    static EmbedResponse emptyEmbed() {
+        return EmbedResponse.getDefaultInstance();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

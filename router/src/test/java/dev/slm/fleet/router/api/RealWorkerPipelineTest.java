@@ -1,0 +1,131 @@
+package dev.slm.fleet.router.api;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.slm.fleet.proto.v1.RoutingTable;
+import dev.slm.fleet.router.RouterRuntime;
+import dev.slm.fleet.router.testing.RoutingFiles;
+import dev.slm.fleet.router.testing.WorkerProcess;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The router in front of real worker processes (real MiniLM intent classifier, built-in slots, tiny LM). */
+@QuarkusTest
+class RealWorkerPipelineTest {
+
+    static WorkerProcess intent;
+    static WorkerProcess slots;
+    static WorkerProcess generator;
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @Inject
+    RouterRuntime runtime;
+
+    @BeforeAll
+    static void startWorkers() throws Exception {
+        Path intents = Path.of("target/worker-logs/intents.json");
+        Files.createDirectories(intents.getParent());
+        Files.writeString(
+                intents,
+                """
+                {"minConfidence": 0.3, "intents": [
+                  {"name": "order_status", "examples": ["where is my order", "track my package", "has my order shipped"]},
+                  {"name": "opening_hours", "examples": ["when are you open", "what are your opening hours"]},
+                  {"name": "greeting", "examples": ["hello", "hi there", "good morning"]}]}""");
+        Path models = Path.of("../worker/src/test/resources/models").toAbsolutePath();
+        intent = WorkerProcess.start("it-intent", "classify-intent", "-Dslm.worker.task-config-file=" + intents);
+        slots = WorkerProcess.start("it-slots", "extract-slots");
+        generator = WorkerProcess.start(
+                "it-generate",
+                "generate",
+                "-Dslm.worker.model.uri=" + models.resolve("tiny-lm.onnx"),
+                "-Dslm.worker.model.tokenizer-uri=" + models.resolve("tiny-lm-tokenizer.json"));
+        for (WorkerProcess w : new WorkerProcess[] {intent, slots, generator}) {
+            w.awaitReady(Duration.ofSeconds(180));
+        }
+    }
+
+    @AfterAll
+    static void stopWorkers() throws Exception {
+        for (WorkerProcess w : new WorkerProcess[] {intent, slots, generator}) {
+            if (w != null) {
+                w.close();
+            }
+        }
+    }
+
+    void apply(RoutingTable table) throws Exception {
+        RoutingFiles.write(RouterFrontsTest.ROUTING_FILE, table);
+        await().atMost(Duration.ofSeconds(2))
+                .until(() -> runtime.registry().table() != null
+                        && runtime.registry().table().getVersion() == table.getVersion());
+    }
+
+    JsonObject chat(String text) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(base + "chat"))
+                                .timeout(Duration.ofSeconds(20))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        new JsonObject().put("text", text).encode()))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return new JsonObject(r.body());
+    }
+
+    static boolean hasStage(JsonObject r, String stage, String status) {
+        JsonArray stages = r.getJsonArray("stages");
+        return stages.stream()
+                .map(JsonObject.class::cast)
+                .anyMatch(s -> s.getString("stage").equals(stage)
+                        && s.getString("status").equals(status));
+    }
+
+    @Test
+    void oneRequestGoesThroughRealIntentSlotsAndGeneratorWorkersThenSurvivesAKilledGenerator() throws Exception {
+        apply(RoutingFiles.table()
+                .task("classify-intent", intent.address())
+                .task("extract-slots", slots.address())
+                .task("generate", true, generator.address())
+                .build());
+        JsonObject r = chat("where is my order 12345");
+        assertEquals("order_status", r.getString("intent"), r.encode());
+        assertTrue(
+                r.getJsonArray("slots").stream()
+                        .map(JsonObject.class::cast)
+                        .anyMatch(s -> s.getString("name").equals("order_id")
+                                && s.getString("value").equals("12345")),
+                r.encode());
+        assertTrue(hasStage(r, "classify-intent", "ok") && hasStage(r, "extract-slots", "ok"), r.encode());
+        assertTrue(hasStage(r, "generate", "ok"), "the real generator ran: " + r.encode());
+
+        JsonObject unsure = chat("zxqv blorp");
+        assertEquals("fallback_low_confidence", unsure.getString("served_by"), unsure.encode());
+
+        generator.kill();
+        JsonObject afterKill = chat("where is my order 12345");
+        assertEquals("fallback_error", afterKill.getString("served_by"), afterKill.encode());
+        assertEquals("Order 12345 is on its way.", afterKill.getString("answer"));
+        assertEquals("order_status", afterKill.getString("intent"));
+    }
+}

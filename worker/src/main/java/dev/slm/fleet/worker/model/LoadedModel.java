@@ -1,0 +1,37 @@
+package dev.slm.fleet.worker.model;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.util.Map;
+import java.util.Set;
+
+/** An ONNX Runtime session with its tokenizer; thread-safe for concurrent run() calls. */
+public record LoadedModel(
+        String name, String uri, String sha256, OrtSession session, TextTokenizer tokenizer, long loadMillis)
+        implements AutoCloseable {
+
+    public Set<String> inputNames() {
+        return session.getInputNames();
+    }
+
+    public Map<String, NodeInfo> outputs() {
+        try {
+            return session.getOutputInfo();
+        } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException ignored) {
+            // closing at shutdown; nothing to do with a failure here
+        }
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+    }
+}

