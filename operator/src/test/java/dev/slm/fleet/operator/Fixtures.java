@@ -1,6 +1,6 @@
 package dev.slm.fleet.operator;
 
-import dev.slm.fleet.operator.api.v1alpha1.*;
+import dev.slm.fleet.api.v1alpha1.*;
 import io.fabric8.kubernetes.api.model.*;
 import java.time.Instant;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.slm.fleet.operator.placement;
 
-import dev.slm.fleet.operator.api.v1alpha1.HardwareClass;
+import dev.slm.fleet.api.v1alpha1.HardwareClass;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;

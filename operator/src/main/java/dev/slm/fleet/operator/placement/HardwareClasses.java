@@ -1,7 +1,7 @@
 package dev.slm.fleet.operator.placement;
 
-import dev.slm.fleet.operator.api.v1alpha1.HardwareClass;
-import dev.slm.fleet.operator.api.v1alpha1.SlmClusterSpec;
+import dev.slm.fleet.api.v1alpha1.HardwareClass;
+import dev.slm.fleet.api.v1alpha1.SlmClusterSpec;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirementBuilder;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package dev.slm.fleet.operator.placement;
 
-import dev.slm.fleet.operator.api.v1alpha1.HardwareClass;
-import dev.slm.fleet.operator.api.v1alpha1.HardwareSpec;
+import dev.slm.fleet.api.v1alpha1.HardwareClass;
+import dev.slm.fleet.api.v1alpha1.HardwareSpec;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;

@@ -2,13 +2,13 @@ package dev.slm.fleet.operator.router;
 
 import static dev.slm.fleet.operator.Labels.*;
 
+import dev.slm.fleet.api.v1alpha1.FallbackSpec;
+import dev.slm.fleet.api.v1alpha1.PrioritySpec;
+import dev.slm.fleet.api.v1alpha1.RouterSpec;
+import dev.slm.fleet.api.v1alpha1.SlmCluster;
+import dev.slm.fleet.api.v1alpha1.StageSpec;
+import dev.slm.fleet.api.v1alpha1.Task;
 import dev.slm.fleet.operator.OperatorConfig;
-import dev.slm.fleet.operator.api.v1alpha1.FallbackSpec;
-import dev.slm.fleet.operator.api.v1alpha1.PrioritySpec;
-import dev.slm.fleet.operator.api.v1alpha1.RouterSpec;
-import dev.slm.fleet.operator.api.v1alpha1.SlmCluster;
-import dev.slm.fleet.operator.api.v1alpha1.StageSpec;
-import dev.slm.fleet.operator.api.v1alpha1.Task;
 import dev.slm.fleet.operator.workload.TaskParametersMapper;
 import dev.slm.fleet.operator.workload.WorkerResources;
 import dev.slm.fleet.proto.v1.FallbackPolicy;

@@ -1,7 +1,7 @@
 package dev.slm.fleet.operator.routing;
 
-import dev.slm.fleet.operator.api.v1alpha1.SlmWorker;
-import dev.slm.fleet.operator.api.v1alpha1.Task;
+import dev.slm.fleet.api.v1alpha1.SlmWorker;
+import dev.slm.fleet.api.v1alpha1.Task;
 
 /** What the routing table needs to know about one SlmWorker. */
 public record WorkerRoute(String name, Task task, boolean sessionAffine, int latencyBudgetMs) {

@@ -2,9 +2,9 @@ package dev.slm.fleet.operator.workload;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
-import dev.slm.fleet.operator.api.v1alpha1.IntentSpec;
-import dev.slm.fleet.operator.api.v1alpha1.SamplingSpec;
-import dev.slm.fleet.operator.api.v1alpha1.TaskParametersSpec;
+import dev.slm.fleet.api.v1alpha1.IntentSpec;
+import dev.slm.fleet.api.v1alpha1.SamplingSpec;
+import dev.slm.fleet.api.v1alpha1.TaskParametersSpec;
 import dev.slm.fleet.proto.v1.IntentDef;
 import dev.slm.fleet.proto.v1.SamplingParams;
 import dev.slm.fleet.proto.v1.TaskParameters;

@@ -2,12 +2,12 @@ package dev.slm.fleet.operator.workload;
 
 import static dev.slm.fleet.operator.Labels.*;
 
+import dev.slm.fleet.api.v1alpha1.HealthCheckSpec;
+import dev.slm.fleet.api.v1alpha1.ModelSpec;
+import dev.slm.fleet.api.v1alpha1.RuntimeSpec;
+import dev.slm.fleet.api.v1alpha1.SlmWorker;
+import dev.slm.fleet.api.v1alpha1.SlmWorkerSpec;
 import dev.slm.fleet.operator.OperatorConfig;
-import dev.slm.fleet.operator.api.v1alpha1.HealthCheckSpec;
-import dev.slm.fleet.operator.api.v1alpha1.ModelSpec;
-import dev.slm.fleet.operator.api.v1alpha1.RuntimeSpec;
-import dev.slm.fleet.operator.api.v1alpha1.SlmWorker;
-import dev.slm.fleet.operator.api.v1alpha1.SlmWorkerSpec;
 import dev.slm.fleet.operator.placement.Scheduling;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;

@@ -1,10 +1,10 @@
 package dev.slm.fleet.operator.bench;
 
+import dev.slm.fleet.api.v1alpha1.*;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.operator.OperatorConfig;
 import dev.slm.fleet.operator.OperatorMain;
 import dev.slm.fleet.operator.OperatorMetrics;
-import dev.slm.fleet.operator.api.v1alpha1.*;
 import dev.slm.fleet.operator.routing.RoutingTables;
 import io.fabric8.kubernetes.api.model.*;
 import io.fabric8.kubernetes.client.Config;

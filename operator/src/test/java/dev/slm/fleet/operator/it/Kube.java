@@ -1,7 +1,7 @@
 package dev.slm.fleet.operator.it;
 
+import dev.slm.fleet.api.v1alpha1.*;
 import dev.slm.fleet.operator.Labels;
-import dev.slm.fleet.operator.api.v1alpha1.*;
 import dev.slm.fleet.operator.routing.RoutingTables;
 import dev.slm.fleet.proto.v1.RoutingTable;
 import io.fabric8.kubernetes.api.model.*;

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.slm.fleet.api.v1alpha1.SlmCluster;
+import dev.slm.fleet.api.v1alpha1.SlmWorker;
+import dev.slm.fleet.api.v1alpha1.Task;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.operator.OperatorConfig;
-import dev.slm.fleet.operator.api.v1alpha1.SlmCluster;
-import dev.slm.fleet.operator.api.v1alpha1.SlmWorker;
-import dev.slm.fleet.operator.api.v1alpha1.Task;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -292,7 +292,7 @@ class OperatorIT {
     @Test
     void invalidObjectsAreRefusedWithTheFieldNamed() {
         SlmWorker both = worker(ns, "both", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
-        both.getSpec().model.volume = new dev.slm.fleet.operator.api.v1alpha1.ModelVolume();
+        both.getSpec().model.volume = new dev.slm.fleet.api.v1alpha1.ModelVolume();
         both.getSpec().model.volume.claimName = "models";
         both.getSpec().model.volume.path = "m.onnx";
         assertRefused(both, "spec.model", "exactly one of model.uri or model.volume");
@@ -312,8 +312,8 @@ class OperatorIT {
         assertRefused(loop, "spec.hardware", "must not contain hardware.class");
 
         SlmCluster rules = cluster(ns, "rules", ns);
-        rules.getSpec().router.fallback = new dev.slm.fleet.operator.api.v1alpha1.FallbackSpec();
-        rules.getSpec().router.fallback.mode = dev.slm.fleet.operator.api.v1alpha1.FallbackSpec.Mode.RULES;
+        rules.getSpec().router.fallback = new dev.slm.fleet.api.v1alpha1.FallbackSpec();
+        rules.getSpec().router.fallback.mode = dev.slm.fleet.api.v1alpha1.FallbackSpec.Mode.RULES;
         assertRefused(rules, "spec.router.fallback", "needs fallback.templates or fallback.defaultTemplate");
 
         kube.resource(cluster(ns, "chat", ns)).create();

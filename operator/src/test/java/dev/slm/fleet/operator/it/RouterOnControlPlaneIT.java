@@ -7,12 +7,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.slm.fleet.api.v1alpha1.IntentSpec;
+import dev.slm.fleet.api.v1alpha1.SlmCluster;
+import dev.slm.fleet.api.v1alpha1.SlmWorker;
+import dev.slm.fleet.api.v1alpha1.Task;
+import dev.slm.fleet.api.v1alpha1.TaskParametersSpec;
 import dev.slm.fleet.operator.Labels;
-import dev.slm.fleet.operator.api.v1alpha1.IntentSpec;
-import dev.slm.fleet.operator.api.v1alpha1.SlmCluster;
-import dev.slm.fleet.operator.api.v1alpha1.SlmWorker;
-import dev.slm.fleet.operator.api.v1alpha1.Task;
-import dev.slm.fleet.operator.api.v1alpha1.TaskParametersSpec;
 import dev.slm.fleet.proto.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;

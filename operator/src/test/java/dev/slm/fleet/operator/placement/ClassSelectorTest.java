@@ -3,8 +3,8 @@ package dev.slm.fleet.operator.placement;
 import static dev.slm.fleet.operator.Fixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.slm.fleet.operator.api.v1alpha1.HardwareClass;
-import dev.slm.fleet.operator.api.v1alpha1.SlmClusterSpec;
+import dev.slm.fleet.api.v1alpha1.HardwareClass;
+import dev.slm.fleet.api.v1alpha1.SlmClusterSpec;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;

@@ -2,9 +2,9 @@ package dev.slm.fleet.operator.placement;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.slm.fleet.operator.api.v1alpha1.HardwareClass;
-import dev.slm.fleet.operator.api.v1alpha1.HardwareSpec;
-import dev.slm.fleet.operator.api.v1alpha1.SlmClusterSpec;
+import dev.slm.fleet.api.v1alpha1.HardwareClass;
+import dev.slm.fleet.api.v1alpha1.HardwareSpec;
+import dev.slm.fleet.api.v1alpha1.SlmClusterSpec;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;

@@ -3,12 +3,12 @@ package dev.slm.fleet.operator.router;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.JsonFormat;
+import dev.slm.fleet.api.v1alpha1.FallbackSpec;
+import dev.slm.fleet.api.v1alpha1.RouterSpec;
+import dev.slm.fleet.api.v1alpha1.SlmCluster;
 import dev.slm.fleet.operator.Fixtures;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.operator.OperatorConfig;
-import dev.slm.fleet.operator.api.v1alpha1.FallbackSpec;
-import dev.slm.fleet.operator.api.v1alpha1.RouterSpec;
-import dev.slm.fleet.operator.api.v1alpha1.SlmCluster;
 import dev.slm.fleet.proto.v1.PipelineConfig;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package dev.slm.fleet.operator.routing;
 import static dev.slm.fleet.operator.Fixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.slm.fleet.operator.api.v1alpha1.Task;
+import dev.slm.fleet.api.v1alpha1.Task;
 import dev.slm.fleet.proto.v1.Endpoint;
 import dev.slm.fleet.proto.v1.RoutingTable;
 import dev.slm.fleet.proto.v1.TaskRoute;

@@ -4,9 +4,9 @@ import static dev.slm.fleet.operator.Fixtures.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.JsonFormat;
+import dev.slm.fleet.api.v1alpha1.*;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.operator.OperatorConfig;
-import dev.slm.fleet.operator.api.v1alpha1.*;
 import dev.slm.fleet.operator.placement.HardwareClasses;
 import dev.slm.fleet.operator.placement.Placement;
 import dev.slm.fleet.operator.placement.Scheduling;

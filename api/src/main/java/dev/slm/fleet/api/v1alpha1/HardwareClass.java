@@ -1,0 +1,44 @@
+package dev.slm.fleet.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
+import io.fabric8.kubernetes.api.model.Toleration;
+import java.util.List;
+import java.util.Map;
+
+/** A named kind of node (gpu, cpu, npu...) and what a pod needs to land on it. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class HardwareClass {
+    @Required
+    @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    @Size(max = 63)
+    @JsonPropertyDescription("Class name referenced by SlmWorker.spec.hardware.class.")
+    public String name;
+
+    @JsonPropertyDescription(
+            "Node labels a node of this class carries, e.g. nvidia.com/gpu.present: \"true\" (NVIDIA GPU operator / Node Feature Discovery).")
+    public Map<String, String> nodeSelector;
+
+    @JsonPropertyDescription(
+            "Further node-label requirements, e.g. nvidia.com/gpu.present DoesNotExist for a CPU-only class.")
+    public List<NodeSelectorRequirement> matchExpressions;
+
+    @JsonPropertyDescription("Tolerations for the taints of this class's nodes.")
+    public List<Toleration> tolerations;
+
+    @Pattern("^([a-z0-9.-]+/)?[a-zA-Z0-9._-]+$")
+    @JsonPropertyDescription(
+            "Extended resource each pod requests on this class, e.g. nvidia.com/gpu. Empty for CPU classes.")
+    public String resourceName;
+
+    @Min(1)
+    @Max(64)
+    @JsonPropertyDescription("How many units of resourceName each pod requests (default 1).")
+    public Integer resourceCount;
+}

@@ -1,8 +1,0 @@
-package dev.slm.fleet.operator.api.v1alpha1;
-
-import com.fasterxml.jackson.annotation.JsonProperty;
-
-public enum ModelFormat {
-    @JsonProperty("onnx")
-    ONNX
-}
