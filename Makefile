@@ -1,8 +1,9 @@
 # The two commands the README opens with:
 #   make run    local mode: router + workers as local processes, real MiniLM model, interactive chat
 #   make test   builds (or reuses) the pinned Kubernetes binaries, then builds and runs every test
+#   make images the operator, worker and router OCI images, offline, without Docker (images/build; images/out/*.tar)
 SHELL := /bin/bash
-.PHONY: run test build binaries crds cluster-up cluster-down
+.PHONY: run test build binaries images crds cluster-up cluster-down
 
 run:
 	./slm local
@@ -15,6 +16,9 @@ build:
 
 binaries:
 	e2e/build-binaries
+
+images:
+	images/build
 
 cluster-up:
 	e2e/cluster up
