@@ -42,6 +42,9 @@ public class RuntimeSpec {
     @JsonPropertyDescription("Largest accepted request input in tokens.")
     public Integer maxInputTokens;
 
+    @JsonPropertyDescription("Dynamic batching of encoder requests in the worker.")
+    public BatchingSpec batching;
+
     @JsonPropertyDescription("Worker image; defaults to the operator's --worker-image.")
     public String image;
 }

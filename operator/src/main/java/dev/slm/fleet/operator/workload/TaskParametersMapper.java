@@ -2,9 +2,12 @@ package dev.slm.fleet.operator.workload;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import dev.slm.fleet.api.v1alpha1.BatchingSpec;
 import dev.slm.fleet.api.v1alpha1.IntentSpec;
+import dev.slm.fleet.api.v1alpha1.RuntimeSpec;
 import dev.slm.fleet.api.v1alpha1.SamplingSpec;
 import dev.slm.fleet.api.v1alpha1.TaskParametersSpec;
+import dev.slm.fleet.proto.v1.Batching;
 import dev.slm.fleet.proto.v1.IntentDef;
 import dev.slm.fleet.proto.v1.SamplingParams;
 import dev.slm.fleet.proto.v1.TaskParameters;
@@ -34,6 +37,18 @@ public final class TaskParametersMapper {
         if (spec.kvCacheMaxMib != null) b.setKvCacheMaxMib(spec.kvCacheMaxMib);
         if (spec.promptTemplate != null) b.setPromptTemplate(spec.promptTemplate);
         return b.build();
+    }
+
+    /** The parameters plus the worker-side settings of spec.runtime that travel in the same file. */
+    public static TaskParameters toProto(TaskParametersSpec spec, RuntimeSpec runtime) {
+        TaskParameters p = toProto(spec);
+        if (runtime == null || runtime.batching == null) return p;
+        BatchingSpec s = runtime.batching;
+        Batching.Builder b = Batching.newBuilder();
+        if (s.enabled != null) b.setEnabled(s.enabled);
+        if (s.maxBatchSize != null) b.setMaxBatchSize(s.maxBatchSize);
+        if (s.maxWaitMicros != null) b.setMaxWaitMicros(s.maxWaitMicros);
+        return p.toBuilder().setBatching(b).build();
     }
 
     private static SamplingParams sampling(SamplingSpec s) {

@@ -103,7 +103,8 @@ public final class WorkerResources {
     }
 
     public static ConfigMap taskConfigMap(SlmWorker worker) {
-        String json = TaskParametersMapper.json(TaskParametersMapper.toProto(worker.getSpec().model.parameters));
+        String json = TaskParametersMapper.json(
+                TaskParametersMapper.toProto(worker.getSpec().model.parameters, worker.getSpec().runtime));
         return new ConfigMapBuilder()
                 .withMetadata(meta(
                         worker,

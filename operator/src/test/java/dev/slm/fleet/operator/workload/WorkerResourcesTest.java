@@ -149,6 +149,28 @@ class WorkerResourcesTest {
     }
 
     @Test
+    void runtimeBatchingTravelsToTheWorkerInItsTaskParameters() throws Exception {
+        SlmWorker w = worker("intent", Task.CLASSIFY_INTENT, "cpu");
+        w.getSpec().runtime = new RuntimeSpec();
+        w.getSpec().runtime.batching = new BatchingSpec();
+        w.getSpec().runtime.batching.enabled = false;
+        w.getSpec().runtime.batching.maxBatchSize = 16;
+        w.getSpec().runtime.batching.maxWaitMicros = 0;
+        String json = WorkerResources.taskConfigMap(w).getData().get(Labels.TASK_PARAMETERS_KEY);
+        TaskParameters.Builder parsed = TaskParameters.newBuilder();
+        JsonFormat.parser().merge(json, parsed);
+        assertThat(parsed.getBatching().hasEnabled()).isTrue();
+        assertThat(parsed.getBatching().getEnabled()).isFalse();
+        assertThat(parsed.getBatching().getMaxBatchSize()).isEqualTo(16);
+        assertThat(parsed.getBatching().hasMaxWaitMicros()).isTrue();
+        assertThat(parsed.getBatching().getMaxWaitMicros()).isZero();
+
+        w.getSpec().runtime.batching = null;
+        json = WorkerResources.taskConfigMap(w).getData().get(Labels.TASK_PARAMETERS_KEY);
+        assertThat(json).doesNotContain("batching");
+    }
+
+    @Test
     void changingTaskParametersRollsThePodsThroughAConfigHashAnnotation() {
         SlmWorker w = worker("intent", Task.CLASSIFY_INTENT, "cpu");
         String before = WorkerResources.podTemplate(w, on("cpu"), null, config)

@@ -6,10 +6,25 @@ import ai.onnxruntime.OrtSession;
 import java.util.Map;
 import java.util.Set;
 
-/** An ONNX Runtime session with its tokenizer; thread-safe for concurrent run() calls. */
+/**
+ * An ONNX Runtime session with its tokenizer; thread-safe for concurrent run() calls. {@code dynamicQuantized}: the
+ * graph quantises activations at run time over the whole input tensor (DynamicQuantizeLinear), so a sequence's
+ * outputs depend on what else is in its batch.
+ */
 public record LoadedModel(
-        String name, String uri, String sha256, OrtSession session, TextTokenizer tokenizer, long loadMillis)
+        String name,
+        String uri,
+        String sha256,
+        OrtSession session,
+        TextTokenizer tokenizer,
+        long loadMillis,
+        boolean dynamicQuantized)
         implements AutoCloseable {
+
+    public LoadedModel(
+            String name, String uri, String sha256, OrtSession session, TextTokenizer tokenizer, long loadMillis) {
+        this(name, uri, sha256, session, tokenizer, loadMillis, false);
+    }
 
     public Set<String> inputNames() {
         return session.getInputNames();

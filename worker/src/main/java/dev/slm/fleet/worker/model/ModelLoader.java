@@ -40,6 +40,7 @@ public final class ModelLoader {
             LOG.warnf("model %s has no pinned sha256; serving unverified sha256:%s", spec.uri(), digest);
         }
         TextTokenizer tokenizer = loadTokenizer(spec);
+        boolean dynamicQuantized = contains(bytes, DYNAMIC_QUANTIZE_OP);
         OrtSession session;
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -58,7 +59,25 @@ public final class ModelLoader {
             Arrays.fill(bytes, (byte) 0);
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
-        return new LoadedModel(ModelSource.displayName(spec.uri()), spec.uri(), digest, session, tokenizer, millis);
+        return new LoadedModel(
+                ModelSource.displayName(spec.uri()), spec.uri(), digest, session, tokenizer, millis, dynamicQuantized);
+    }
+
+    private static final byte[] DYNAMIC_QUANTIZE_OP =
+            "DynamicQuantizeLinear".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** The op type is stored as a plain string in the model's protobuf; ONNX Runtime's API does not list nodes. */
+    static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     /**

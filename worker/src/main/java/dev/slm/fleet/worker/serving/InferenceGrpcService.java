@@ -18,9 +18,12 @@ import dev.slm.fleet.proto.v1.RequestMeta;
 import dev.slm.fleet.proto.v1.ScoredIntent;
 import dev.slm.fleet.proto.v1.Slot;
 import dev.slm.fleet.proto.v1.Task;
+import dev.slm.fleet.worker.model.TextTokenizer;
 import dev.slm.fleet.worker.task.CausalLm;
 import dev.slm.fleet.worker.task.IntentClassifier;
 import dev.slm.fleet.worker.task.InvalidInputException;
+import dev.slm.fleet.worker.task.SentenceEmbedder;
+import dev.slm.fleet.worker.task.SlotExtractor;
 import dev.slm.fleet.worker.task.SlotMatch;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -28,13 +31,17 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.grpc.GrpcService;
 import jakarta.annotation.PostConstruct;
 import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,37 +80,44 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
 
     @Override
     public void classify(ClassifyRequest request, StreamObserver<ClassifyResponse> observer) {
-        unary(Task.TASK_CLASSIFY_INTENT, request.getMeta(), request.getText(), observer, start -> {
-            IntentClassifier.ClassifyResult r = runtime.engines()
-                    .classifier()
-                    .orElseThrow()
-                    .classify(request.getText(), request.getTopK() > 0 ? request.getTopK() : 3);
-            ClassifyResponse.Builder b =
-                    ClassifyResponse.newBuilder().setIntent(r.intent()).setConfidence(r.confidence());
-            r.top()
-                    .forEach(s -> b.addTop(
-                            ScoredIntent.newBuilder().setIntent(s.label()).setConfidence(s.confidence())));
-            return b.setLatencyMs(millisSince(start)).build();
+        int topK = request.getTopK() > 0 ? request.getTopK() : 3;
+        encoder(Task.TASK_CLASSIFY_INTENT, request.getMeta(), request.getText(), observer, call -> {
+            IntentClassifier c = runtime.engines().classifier().orElseThrow();
+            TextTokenizer.Tokens toks = c.prepare(request.getText());
+            return classifyBatcher()
+                    .item(toks, c.bucket(toks), 1, call.answering((List<IntentClassifier.ScoredLabel> scores) -> {
+                        IntentClassifier.ClassifyResult r = c.result(scores, topK);
+                        ClassifyResponse.Builder b = ClassifyResponse.newBuilder()
+                                .setIntent(r.intent())
+                                .setConfidence(r.confidence());
+                        r.top()
+                                .forEach(s -> b.addTop(ScoredIntent.newBuilder()
+                                        .setIntent(s.label())
+                                        .setConfidence(s.confidence())));
+                        return b.setLatencyMs(millisSince(call.received)).build();
+                    }));
         });
     }
 
     @Override
     public void extractSlots(ExtractSlotsRequest request, StreamObserver<ExtractSlotsResponse> observer) {
-        unary(Task.TASK_EXTRACT_SLOTS, request.getMeta(), request.getText(), observer, start -> {
-            List<SlotMatch> slots =
-                    runtime.engines().slots().orElseThrow().extract(request.getText(), request.getSlotNamesList());
-            ExtractSlotsResponse.Builder b = ExtractSlotsResponse.newBuilder();
-            for (SlotMatch s : slots) {
-                b.addSlots(Slot.newBuilder()
-                        .setName(s.name())
-                        .setValue(s.value())
-                        .setText(s.text())
-                        .setStart(s.start())
-                        .setEnd(s.end())
-                        .setConfidence(s.confidence())
-                        .setSource(s.source()));
-            }
-            return b.setLatencyMs(millisSince(start)).build();
+        encoder(Task.TASK_EXTRACT_SLOTS, request.getMeta(), request.getText(), observer, call -> {
+            SlotExtractor x = runtime.engines().slots().orElseThrow();
+            SlotExtractor.Prepared in = x.prepare(request.getText(), request.getSlotNamesList());
+            return slotsBatcher().item(in, x.bucket(in), 1, call.answering((List<SlotMatch> slots) -> {
+                ExtractSlotsResponse.Builder b = ExtractSlotsResponse.newBuilder();
+                for (SlotMatch s : slots) {
+                    b.addSlots(Slot.newBuilder()
+                            .setName(s.name())
+                            .setValue(s.value())
+                            .setText(s.text())
+                            .setStart(s.start())
+                            .setEnd(s.end())
+                            .setConfidence(s.confidence())
+                            .setSource(s.source()));
+                }
+                return b.setLatencyMs(millisSince(call.received)).build();
+            }));
         });
     }
 
@@ -120,19 +134,90 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                     request.getMeta());
             return;
         }
-        unary(Task.TASK_EMBED, request.getMeta(), first, observer, start -> {
-            float[][] vectors = runtime.engines().embedder().orElseThrow().embedAll(request.getTextsList());
-            EmbedResponse.Builder b = EmbedResponse.newBuilder()
-                    .setDimensions(runtime.engines().embedder().get().dimensions());
-            for (float[] v : vectors) {
-                Embedding.Builder e = Embedding.newBuilder();
-                for (float x : v) {
-                    e.addValues(x);
-                }
-                b.addEmbeddings(e);
+        encoder(Task.TASK_EMBED, request.getMeta(), first, observer, call -> {
+            SentenceEmbedder e = runtime.engines().embedder().orElseThrow();
+            List<TextTokenizer.Tokens> toks = new ArrayList<>(request.getTextsCount());
+            int bucket = Integer.MIN_VALUE;
+            for (int i = 0; i < request.getTextsCount(); i++) {
+                String field = request.getTextsCount() == 1 ? "text" : "texts[" + i + "]";
+                TextTokenizer.Tokens t = e.prepare(field, request.getTexts(i));
+                toks.add(t);
+                bucket = Math.max(bucket, e.bucket(t));
             }
-            return b.setLatencyMs(millisSince(start)).build();
+            return embedBatcher().item(toks, bucket, toks.size(), call.answering((float[][] vectors) -> {
+                EmbedResponse.Builder b = EmbedResponse.newBuilder().setDimensions(e.dimensions());
+                for (float[] v : vectors) {
+                    Embedding.Builder eb = Embedding.newBuilder();
+                    for (float x : v) {
+                        eb.addValues(x);
+                    }
+                    b.addEmbeddings(eb);
+                }
+                return b.setLatencyMs(millisSince(call.received)).build();
+            }));
         });
+    }
+
+    /** Embed inputs: each text alone when batching is off, else every text of the batch by length bucket. */
+    private List<float[][]> embedRun(SentenceEmbedder e, List<List<TextTokenizer.Tokens>> requests) {
+        BatchPolicy policy = runtime.batching();
+        float[][][] out = new float[requests.size()][][];
+        Map<Integer, List<int[]>> buckets = new TreeMap<>();
+        for (int r = 0; r < requests.size(); r++) {
+            out[r] = new float[requests.get(r).size()][];
+            for (int t = 0; t < out[r].length; t++) {
+                int key = policy.enabled() ? e.bucket(requests.get(r).get(t)) : buckets.size();
+                buckets.computeIfAbsent(key, k -> new ArrayList<>()).add(new int[] {r, t});
+            }
+        }
+        int chunk = policy.enabled() ? policy.maxBatchSize() : 1;
+        for (List<int[]> members : buckets.values()) {
+            for (int from = 0; from < members.size(); from += chunk) {
+                List<int[]> part = members.subList(from, Math.min(members.size(), from + chunk));
+                float[][] vectors = e.embedTokens(
+                        part.stream().map(m -> requests.get(m[0]).get(m[1])).toList());
+                for (int i = 0; i < part.size(); i++) {
+                    out[part.get(i)[0]][part.get(i)[1]] = vectors[i];
+                }
+            }
+        }
+        return Arrays.asList(out);
+    }
+
+    private volatile EncoderBatcher<TextTokenizer.Tokens, List<IntentClassifier.ScoredLabel>> classifyBatcher;
+    private volatile EncoderBatcher<SlotExtractor.Prepared, List<SlotMatch>> slotsBatcher;
+    private volatile EncoderBatcher<List<TextTokenizer.Tokens>, float[][]> embedBatcher;
+
+    private synchronized EncoderBatcher<TextTokenizer.Tokens, List<IntentClassifier.ScoredLabel>> classifyBatcher() {
+        if (classifyBatcher == null) {
+            IntentClassifier c = runtime.engines().classifier().orElseThrow();
+            classifyBatcher = new EncoderBatcher<>(c::scoreAll, batchSizes(Task.TASK_CLASSIFY_INTENT));
+        }
+        return classifyBatcher;
+    }
+
+    private synchronized EncoderBatcher<SlotExtractor.Prepared, List<SlotMatch>> slotsBatcher() {
+        if (slotsBatcher == null) {
+            SlotExtractor x = runtime.engines().slots().orElseThrow();
+            slotsBatcher = new EncoderBatcher<>(x::extractAll, batchSizes(Task.TASK_EXTRACT_SLOTS));
+        }
+        return slotsBatcher;
+    }
+
+    private synchronized EncoderBatcher<List<TextTokenizer.Tokens>, float[][]> embedBatcher() {
+        if (embedBatcher == null) {
+            SentenceEmbedder e = runtime.engines().embedder().orElseThrow();
+            embedBatcher = new EncoderBatcher<>(in -> embedRun(e, in), batchSizes(Task.TASK_EMBED));
+        }
+        return embedBatcher;
+    }
+
+    private java.util.function.IntConsumer batchSizes(Task task) {
+        DistributionSummary sizes = DistributionSummary.builder("worker_batch_size")
+                .tag("task", Tasks.name(task))
+                .description("sequences per model run of the encoder tasks")
+                .register(registry);
+        return sizes::record;
     }
 
     @Override
@@ -201,32 +286,124 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         observer.onCompleted();
     }
 
-    private interface Body<R> {
-        R run(long startNanos);
+    /** Builds a request's queued work once admitted; may throw InvalidInputException (answered INVALID_ARGUMENT). */
+    private interface Prepare {
+        Batchable prepare(Call call);
+    }
+
+    /** An admitted encoder request's life: started, answered and logged once. */
+    private final class Call {
+        final Task task;
+        final RequestMeta meta;
+        final StreamObserver<?> observer;
+        final long received;
+        final long deadline;
+        final Context grpcContext;
+
+        Call(Task task, RequestMeta meta, StreamObserver<?> observer, long received, long deadline, Context ctx) {
+            this.task = task;
+            this.meta = meta;
+            this.observer = observer;
+            this.received = received;
+            this.deadline = deadline;
+            this.grpcContext = ctx;
+        }
+
+        @SuppressWarnings("unchecked")
+        <O, R> EncoderBatcher.Request<O> answering(java.util.function.Function<O, R> answer) {
+            StreamObserver<R> out = (StreamObserver<R>) observer;
+            return new EncoderBatcher.Request<>() {
+                @Override
+                public boolean start() {
+                    if (!startable(task, meta, observer, received, deadline, grpcContext)) {
+                        return false;
+                    }
+                    inFlight.incrementAndGet();
+                    timers(task).queueWait().record(System.nanoTime() - received, TimeUnit.NANOSECONDS);
+                    return true;
+                }
+
+                @Override
+                public void succeed(O output, long inferenceNanos) {
+                    Status status = Status.OK;
+                    try {
+                        out.onNext(answer.apply(output));
+                        out.onCompleted();
+                        timers(task).inference().record(inferenceNanos, TimeUnit.NANOSECONDS);
+                    } catch (RuntimeException e) {
+                        status = failure(e);
+                    } finally {
+                        inFlight.decrementAndGet();
+                    }
+                    finish(task, meta, received, status, null);
+                }
+
+                @Override
+                public void fail(RuntimeException error, long inferenceNanos) {
+                    Status status = failure(error);
+                    inFlight.decrementAndGet();
+                    finish(task, meta, received, status, null);
+                }
+
+                private Status failure(RuntimeException e) {
+                    Status status;
+                    if (e instanceof InvalidInputException) {
+                        status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+                    } else {
+                        status = Status.INTERNAL.withDescription("inference failed: " + e.getMessage());
+                        Logger.getLogger(InferenceGrpcService.class).error("inference failed", e);
+                    }
+                    safeError(observer, status);
+                    return status;
+                }
+            };
+        }
+    }
+
+    private void encoder(Task task, RequestMeta meta, String text, StreamObserver<?> observer, Prepare prepare) {
+        long received = System.nanoTime();
+        if (!admissible(task, meta, text, observer)) {
+            return;
+        }
+        long deadline = deadlineNanos(meta, received);
+        if (!beforeDeadline(task, meta, observer, deadline)) {
+            return;
+        }
+        Batchable work;
+        try {
+            work = prepare.prepare(new Call(task, meta, observer, received, deadline, Context.current()));
+        } catch (InvalidInputException e) {
+            reject(observer, Status.INVALID_ARGUMENT.withDescription(e.getMessage()), task, meta);
+            return;
+        }
+        submit(task, meta, observer, runtime.batching().enabled() ? work : work::run);
     }
 
     private interface StreamBody {
         Status run(long startNanos, long deadlineNanos);
     }
 
-    private <R> void unary(Task task, RequestMeta meta, String text, StreamObserver<R> observer, Body<R> body) {
-        admit(task, meta, text, observer, (start, deadline) -> {
-            R response = body.run(start);
-            observer.onNext(response);
-            observer.onCompleted();
-            return Status.OK;
-        });
-    }
-
     private void admit(Task task, RequestMeta meta, String text, StreamObserver<?> observer, StreamBody body) {
         long received = System.nanoTime();
+        if (!admissible(task, meta, text, observer)) {
+            return;
+        }
+        long deadline = deadlineNanos(meta, received);
+        if (!beforeDeadline(task, meta, observer, deadline)) {
+            return;
+        }
+        Context grpcContext = Context.current();
+        submit(task, meta, observer, () -> execute(task, meta, observer, body, received, deadline, grpcContext));
+    }
+
+    private boolean admissible(Task task, RequestMeta meta, String text, StreamObserver<?> observer) {
         if (runtime.state() != ServingState.SERVING) {
             reject(
                     observer,
                     Status.UNAVAILABLE.withDescription("worker is " + runtime.state() + ": " + runtime.reason()),
                     task,
                     meta);
-            return;
+            return false;
         }
         if (runtime.task() != task) {
             reject(
@@ -235,7 +412,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                             "this worker serves " + Tasks.name(runtime.task()) + ", not " + Tasks.name(task)),
                     task,
                     meta);
-            return;
+            return false;
         }
         try {
             runtime.limits()
@@ -243,9 +420,12 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                             task == Task.TASK_GENERATE ? "prompt" : task == Task.TASK_EMBED ? "texts" : "text", text);
         } catch (InvalidInputException e) {
             reject(observer, Status.INVALID_ARGUMENT.withDescription(e.getMessage()), task, meta);
-            return;
+            return false;
         }
-        long deadline = deadlineNanos(meta, received);
+        return true;
+    }
+
+    private boolean beforeDeadline(Task task, RequestMeta meta, StreamObserver<?> observer, long deadline) {
         if (deadline != 0 && System.nanoTime() >= deadline) {
             counter("worker_rejections", "priority", Priorities.name(meta.getPriority()), "reason", "deadline")
                     .increment();
@@ -254,12 +434,14 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                     Status.DEADLINE_EXCEEDED.withDescription("deadline passed before the request was queued"),
                     task,
                     meta);
-            return;
+            return false;
         }
+        return true;
+    }
+
+    private void submit(Task task, RequestMeta meta, StreamObserver<?> observer, Runnable work) {
         Priority priority = PriorityWorkQueue.normalise(meta.getPriority());
-        Context grpcContext = Context.current();
-        PriorityWorkQueue.Admission admission = runtime.queue()
-                .submit(priority, () -> execute(task, meta, observer, body, received, deadline, grpcContext));
+        PriorityWorkQueue.Admission admission = runtime.queue().submit(priority, work);
         switch (admission) {
             case ACCEPTED -> {}
             case QUEUE_FULL -> {
@@ -277,19 +459,13 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         }
     }
 
-    private void execute(
-            Task task,
-            RequestMeta meta,
-            StreamObserver<?> observer,
-            StreamBody body,
-            long received,
-            long deadline,
-            Context grpcContext) {
-        if (grpcContext.isCancelled()
-                && (grpcContext.getDeadline() == null
-                        || !grpcContext.getDeadline().isExpired())) {
+    /** Cancelled or past its deadline while queued: answered here, and the work is not started. */
+    private boolean startable(
+            Task task, RequestMeta meta, StreamObserver<?> observer, long received, long deadline, Context ctx) {
+        if (ctx.isCancelled()
+                && (ctx.getDeadline() == null || !ctx.getDeadline().isExpired())) {
             finish(task, meta, received, Status.CANCELLED, null);
-            return;
+            return false;
         }
         if (deadline != 0 && System.nanoTime() >= deadline) {
             counter("worker_rejections", "priority", Priorities.name(meta.getPriority()), "reason", "deadline")
@@ -299,6 +475,20 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                     Status.DEADLINE_EXCEEDED.withDescription("deadline passed while queued; work not started"),
                     task,
                     meta);
+            return false;
+        }
+        return true;
+    }
+
+    private void execute(
+            Task task,
+            RequestMeta meta,
+            StreamObserver<?> observer,
+            StreamBody body,
+            long received,
+            long deadline,
+            Context grpcContext) {
+        if (!startable(task, meta, observer, received, deadline, grpcContext)) {
             return;
         }
         inFlight.incrementAndGet();

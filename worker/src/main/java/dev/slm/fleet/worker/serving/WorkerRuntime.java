@@ -8,6 +8,7 @@ import dev.slm.fleet.worker.config.WorkerConfig;
 import dev.slm.fleet.worker.model.ModelLoadException;
 import dev.slm.fleet.worker.model.ModelSpec;
 import dev.slm.fleet.worker.task.Limits;
+import dev.slm.fleet.worker.task.SentenceEmbedder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -54,6 +55,7 @@ public class WorkerRuntime {
     private volatile String reason = "loading model";
     private volatile TaskEngines engines;
     private volatile PriorityWorkQueue queue;
+    private volatile BatchPolicy batching = BatchPolicy.OFF;
     private volatile Task task = Task.TASK_UNSPECIFIED;
     private volatile Limits limits = Limits.defaults();
     private volatile TaskParameters parameters = TaskParameters.getDefaultInstance();
@@ -82,7 +84,9 @@ public class WorkerRuntime {
             caps.put(Priority.PRIORITY_STANDARD, config.queue().standard());
             caps.put(Priority.PRIORITY_SHEDDABLE, config.queue().sheddable());
             int workers = config.threads().workers().orElse(Runtime.getRuntime().availableProcessors());
-            queue = new PriorityWorkQueue(caps, Math.max(1, workers));
+            BatchPolicy requested = BatchPolicy.resolve(parameters.getBatching(), task, true);
+            queue = new PriorityWorkQueue(
+                    caps, Math.max(1, workers), requested.maxBatchSize(), requested.maxWaitNanos());
             registerMetrics();
             ModelSpec spec = new ModelSpec(
                     config.model().uri(),
@@ -95,6 +99,10 @@ public class WorkerRuntime {
             LOG.infof("loading model %s for task %s", spec.uri(), config.task());
             long t0 = System.nanoTime();
             TaskEngines built = TaskEngineFactory.build(task, spec, parameters, limits, Clock.systemUTC());
+            boolean exact = built.embedder()
+                    .map(SentenceEmbedder::batchExact)
+                    .orElse(!built.model().dynamicQuantized());
+            batching = BatchPolicy.resolve(parameters.getBatching(), task, exact);
             loadSeconds = (System.nanoTime() - t0) / 1e9;
             setState(ServingState.WARMING_UP, "warming up");
             long t1 = System.nanoTime();
@@ -104,14 +112,19 @@ public class WorkerRuntime {
             MDC.put("latency_ms", String.format("%.1f", (loadSeconds + warmupSeconds) * 1000));
             MDC.put("status", "SERVING");
             LOG.infof(
-                    "serving %s (%s, sha256:%s): load %.0f ms, warm-up %.0f ms (%d iterations), %d inference threads",
+                    "serving %s (%s, sha256:%s): load %.0f ms, warm-up %.0f ms (%d iterations), %d inference threads,"
+                            + " batching %s",
                     built.model().name(),
                     config.task(),
                     built.model().sha256(),
                     loadSeconds * 1000,
                     warmupSeconds * 1000,
                     config.warmup().iterations(),
-                    workers);
+                    workers,
+                    batching.enabled()
+                            ? "up to " + batching.maxBatchSize() + " sequences, wait " + batching.maxWaitNanos() / 1000
+                                    + " us"
+                            : "off");
             setState(ServingState.SERVING, "serving");
         } catch (ModelLoadException | IOException | RuntimeException e) {
             MDC.put("status", "NOT_SERVING");
@@ -214,6 +227,10 @@ public class WorkerRuntime {
 
     public TaskEngines engines() {
         return engines;
+    }
+
+    public BatchPolicy batching() {
+        return batching;
     }
 
     public PriorityWorkQueue queue() {

@@ -39,11 +39,30 @@ public final class BioTagger {
     }
 
     public List<SlotMatch> tag(String text) {
-        TextTokenizer.Tokens toks = limits.checkTokens("text", model.tokenizer().encode(text));
-        return decode(text, toks, Tensors.runEncoder(model, toks, output));
+        return tagAll(List.of(text), List.of(prepare(text))).get(0);
     }
 
-    private List<SlotMatch> decode(String text, TextTokenizer.Tokens toks, float[] logits) {
+    /** Tokenises one text with its character spans; an InvalidInputException names the field. */
+    public TextTokenizer.Tokens prepare(String text) {
+        return limits.checkTokens("text", model.tokenizer().encode(text));
+    }
+
+    public int bucket(TextTokenizer.Tokens toks) {
+        return Tensors.bucket(model, toks);
+    }
+
+    /** The spans of several texts (with their tokens from {@link #prepare}) from one model run. */
+    public List<List<SlotMatch>> tagAll(List<String> texts, List<TextTokenizer.Tokens> toks) {
+        float[] logits = Tensors.runEncoder(model, toks, output);
+        int row = Tensors.width(toks) * tags.size();
+        List<List<SlotMatch>> out = new ArrayList<>(texts.size());
+        for (int b = 0; b < texts.size(); b++) {
+            out.add(decode(texts.get(b), toks.get(b), logits, b * row));
+        }
+        return out;
+    }
+
+    private List<SlotMatch> decode(String text, TextTokenizer.Tokens toks, float[] logits, int base) {
         int n = tags.size();
         List<SlotMatch> out = new ArrayList<>();
         String current = null;
@@ -57,7 +76,7 @@ public final class BioTagger {
             boolean special = t == toks.length() || toks.specialMask()[t] == 1 || toks.charStart()[t] < 0;
             if (!special) {
                 float[] row = new float[n];
-                System.arraycopy(logits, t * n, row, 0, n);
+                System.arraycopy(logits, base + t * n, row, 0, n);
                 Tensors.softmaxInPlace(row);
                 int best = 0;
                 for (int k = 1; k < n; k++) {

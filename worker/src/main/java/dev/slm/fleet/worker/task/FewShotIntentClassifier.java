@@ -1,6 +1,7 @@
 package dev.slm.fleet.worker.task;
 
 import dev.slm.fleet.proto.v1.IntentDef;
+import dev.slm.fleet.worker.model.TextTokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,8 +41,21 @@ public final class FewShotIntentClassifier implements IntentClassifier {
     }
 
     @Override
-    public ClassifyResult classify(String text, int topK) {
-        float[] query = embedder.embed(text);
+    public TextTokenizer.Tokens prepare(String text) {
+        return embedder.prepare("text", text);
+    }
+
+    @Override
+    public List<List<ScoredLabel>> scoreAll(List<TextTokenizer.Tokens> texts) {
+        float[][] queries = embedder.embedTokens(texts);
+        List<List<ScoredLabel>> out = new ArrayList<>(queries.length);
+        for (float[] query : queries) {
+            out.add(score(query));
+        }
+        return out;
+    }
+
+    private List<ScoredLabel> score(float[] query) {
         String[] names = examples.keySet().toArray(String[]::new);
         float[] sims = new float[names.length];
         for (int i = 0; i < names.length; i++) {
@@ -60,7 +74,17 @@ public final class FewShotIntentClassifier implements IntentClassifier {
         for (int i = 0; i < names.length; i++) {
             scored.add(new ScoredLabel(names[i], probs[i] * gate(sims[i])));
         }
-        return IntentClassifier.rank(scored, topK, minConfidence);
+        return scored;
+    }
+
+    @Override
+    public int bucket(TextTokenizer.Tokens text) {
+        return embedder.bucket(text);
+    }
+
+    @Override
+    public ClassifyResult result(List<ScoredLabel> scores, int topK) {
+        return IntentClassifier.rank(scores, topK, minConfidence);
     }
 
     static float gate(float similarity) {

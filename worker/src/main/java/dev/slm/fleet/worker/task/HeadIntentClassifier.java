@@ -43,16 +43,37 @@ public final class HeadIntentClassifier implements IntentClassifier {
     }
 
     @Override
-    public ClassifyResult classify(String text, int topK) {
+    public TextTokenizer.Tokens prepare(String text) {
         limits.checkText("text", text);
-        TextTokenizer.Tokens toks = limits.checkTokens("text", model.tokenizer().encodeIds(text));
-        float[] logits = Tensors.runEncoder(model, toks, output);
-        Tensors.softmaxInPlace(logits);
-        List<ScoredLabel> scored = new ArrayList<>();
-        for (int i = 0; i < labels.size(); i++) {
-            scored.add(new ScoredLabel(labels.get(i), logits[i]));
+        return limits.checkTokens("text", model.tokenizer().encodeIds(text));
+    }
+
+    @Override
+    public List<List<ScoredLabel>> scoreAll(List<TextTokenizer.Tokens> texts) {
+        float[] logits = Tensors.runEncoder(model, texts, output);
+        int n = labels.size();
+        List<List<ScoredLabel>> out = new ArrayList<>(texts.size());
+        for (int b = 0; b < texts.size(); b++) {
+            float[] row = new float[n];
+            System.arraycopy(logits, b * n, row, 0, n);
+            Tensors.softmaxInPlace(row);
+            List<ScoredLabel> scored = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                scored.add(new ScoredLabel(labels.get(i), row[i]));
+            }
+            out.add(scored);
         }
-        return IntentClassifier.rank(scored, topK, minConfidence);
+        return out;
+    }
+
+    @Override
+    public int bucket(TextTokenizer.Tokens text) {
+        return Tensors.bucket(model, text);
+    }
+
+    @Override
+    public ClassifyResult result(List<ScoredLabel> scores, int topK) {
+        return IntentClassifier.rank(scores, topK, minConfidence);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.slm.fleet.worker.task;
 
+import dev.slm.fleet.worker.model.TextTokenizer;
 import java.util.List;
 
 /** classify-intent: the best intent with a calibrated confidence, or "unknown" below the floor. */
@@ -7,7 +8,21 @@ public interface IntentClassifier {
 
     String UNKNOWN = "unknown";
 
-    ClassifyResult classify(String text, int topK);
+    /** Checks and tokenises one text (an InvalidInputException names the field). */
+    TextTokenizer.Tokens prepare(String text);
+
+    /** Label scores for each prepared text, from one model run padded to the longest text. */
+    List<List<ScoredLabel>> scoreAll(List<TextTokenizer.Tokens> texts);
+
+    /** The length bucket a batch groups texts by. */
+    int bucket(TextTokenizer.Tokens text);
+
+    /** The answer for one text's scores. */
+    ClassifyResult result(List<ScoredLabel> scores, int topK);
+
+    default ClassifyResult classify(String text, int topK) {
+        return result(scoreAll(List.of(prepare(text))).get(0), topK);
+    }
 
     List<String> intents();
 

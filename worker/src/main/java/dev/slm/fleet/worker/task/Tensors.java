@@ -3,8 +3,15 @@ package dev.slm.fleet.worker.task;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.slm.fleet.worker.model.LoadedModel;
+import dev.slm.fleet.worker.model.TextTokenizer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 final class Tensors {
 
@@ -57,20 +64,31 @@ final class Tensors {
     }
 
     /** Runs a single-sequence encoder (input_ids, optional attention_mask and token_type_ids) and returns one output. */
-    static float[] runEncoder(
-            dev.slm.fleet.worker.model.LoadedModel model,
-            dev.slm.fleet.worker.model.TextTokenizer.Tokens toks,
-            String output) {
-        java.util.Map<String, OnnxTensor> inputs = new java.util.HashMap<>();
+    static float[] runEncoder(LoadedModel model, TextTokenizer.Tokens toks, String output) {
+        return runEncoder(model, List.of(toks), output);
+    }
+
+    /**
+     * Runs an encoder on sequences padded to the longest (pad id 0, mask 0) and returns one output, flat and
+     * row-major: for {@code [batch, seq, n]} outputs row b starts at {@code b * width(toks) * n}.
+     */
+    static float[] runEncoder(LoadedModel model, List<TextTokenizer.Tokens> toks, String output) {
+        long[][] ids = new long[toks.size()][];
+        long[][] mask = new long[toks.size()][];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = toks.get(i).ids();
+            mask[i] = toks.get(i).attentionMask();
+        }
+        Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            inputs.put("input_ids", longs(toks.ids()));
+            inputs.put("input_ids", longs(ids, 0));
             if (model.inputNames().contains("attention_mask")) {
-                inputs.put("attention_mask", longs(toks.attentionMask()));
+                inputs.put("attention_mask", longs(mask, 0));
             }
             if (model.inputNames().contains("token_type_ids")) {
-                inputs.put("token_type_ids", longs(new long[toks.length()]));
+                inputs.put("token_type_ids", zeros(ids.length, width(toks)));
             }
-            try (ai.onnxruntime.OrtSession.Result r = model.session().run(inputs, java.util.Set.of(output))) {
+            try (OrtSession.Result r = model.session().run(inputs, Set.of(output))) {
                 return toFloats((OnnxTensor) r.get(0));
             }
         } catch (OrtException e) {
@@ -78,5 +96,30 @@ final class Tensors {
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
+    }
+
+    static int width(List<TextTokenizer.Tokens> toks) {
+        int w = 0;
+        for (TextTokenizer.Tokens t : toks) {
+            w = Math.max(w, t.length());
+        }
+        return w;
+    }
+
+    private static OnnxTensor zeros(int rows, int width) throws OrtException {
+        return OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[rows * width]), new long[] {rows, width});
+    }
+
+    /**
+     * Length bucket for batching: sequences in one bucket are padded to a common width. With an attention mask
+     * buckets are powers of two (at least 16 tokens), so a long request does not slow short ones much; without one
+     * padding would change the outputs, so only sequences of equal length share a bucket.
+     */
+    static int bucket(LoadedModel model, TextTokenizer.Tokens toks) {
+        int n = toks.length();
+        if (!model.inputNames().contains("attention_mask")) {
+            return -n;
+        }
+        return 32 - Integer.numberOfLeadingZeros(Math.max(n, 16) - 1);
     }
 }

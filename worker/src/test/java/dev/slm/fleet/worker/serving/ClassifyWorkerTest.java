@@ -178,13 +178,46 @@ class ClassifyWorkerTest {
                                     .setText("hello")
                                     .build())));
             await().atMost(30, TimeUnit.SECONDS).until(() -> runtime.queue().depth(Priority.PRIORITY_CRITICAL) == 1);
+            long serverDeadlineBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
             assertEquals(
                     Status.Code.DEADLINE_EXCEEDED,
                     call.get(30, TimeUnit.SECONDS).getStatus().getCode());
+            // the client gives up (and cancels) at its deadline, a little before the server's own one passes
+            await().atMost(30, TimeUnit.SECONDS).until(() -> System.nanoTime() > serverDeadlineBy);
         } finally {
             release.countDown();
         }
         await().atMost(30, TimeUnit.SECONDS).until(() -> counter(scrape(), deadlineRejections) == before + 1);
+    }
+
+    @Test
+    void requestsQueuedTogetherRunAsOneBatchAndGetTheAnswersTheyGetAlone() throws Exception {
+        // as many as the profile's standard queue holds
+        List<String> texts = List.of("where is my order 12345", "cancel my order", "hello there", "what is this");
+        List<ClassifyResponse> alone = texts.stream().map(this::classify).toList();
+        String count = "worker_batch_size_count{task=\"classify-intent\"";
+        String sum = "worker_batch_size_sum{task=\"classify-intent\"";
+        double runsBefore = counter(scrape(), count);
+        double sequencesBefore = counter(scrape(), sum);
+        CountDownLatch release = occupyTheOnlyInferenceThread();
+        List<CompletableFuture<ClassifyResponse>> together;
+        try {
+            together = texts.stream()
+                    .map(t -> CompletableFuture.supplyAsync(() -> classify(t)))
+                    .toList();
+            await().atMost(30, TimeUnit.SECONDS)
+                    .until(() -> runtime.queue().depth(Priority.PRIORITY_STANDARD) == texts.size());
+        } finally {
+            release.countDown();
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            ClassifyResponse r = together.get(i).get(30, TimeUnit.SECONDS);
+            assertEquals(alone.get(i).getIntent(), r.getIntent(), texts.get(i));
+            assertEquals(alone.get(i).getTopCount(), r.getTopCount());
+        }
+        String after = scrape();
+        assertEquals(1, counter(after, count) - runsBefore, "one model run for the queued requests");
+        assertEquals(texts.size(), counter(after, sum) - sequencesBefore);
     }
 
     private static double counter(String body, String prefix) {
