@@ -9,3 +9,37 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end -}}
+{{- /* Reads the operator needs across the cluster in both modes. */ -}}
+{{- define "slm-fleet.readRules" -}}
+- apiGroups: [""]
+  resources: ["pods", "nodes"]
+  verbs: ["get", "list", "watch"]
+{{- end -}}
+{{- /* What the operator does inside a watched namespace (same as config/rbac/role.yaml). */ -}}
+{{- define "slm-fleet.namespacedRules" -}}
+- apiGroups: ["fleet.slm.dev"]
+  resources: ["slmclusters", "slmworkers"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["fleet.slm.dev"]
+  resources: ["slmclusters/status", "slmworkers/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: [""]
+  resources: ["configmaps", "services", "serviceaccounts"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+# The router of each SlmCluster gets a Role that reads only its routing-table ConfigMap.
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}

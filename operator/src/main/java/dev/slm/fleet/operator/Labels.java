@@ -16,7 +16,6 @@ public final class Labels {
 
     public static final String MODEL_SHA256 = PREFIX + "model-sha256";
     public static final String CONFIG_HASH = PREFIX + "config-hash";
-    public static final String APPLIED_HASH = PREFIX + "applied-hash";
 
     public static final String ROUTING_KEY = "routing-table.json";
     public static final String PIPELINE_KEY = "pipeline.json";

@@ -10,12 +10,32 @@ public final class Log {
 
     public static void event(
             Logger log, String stage, String status, long latencyMs, String message, Map<String, ?> fields) {
+        write(log, false, stage, status, latencyMs, message, fields);
+    }
+
+    public static void warn(
+            Logger log, String stage, String status, long latencyMs, String message, Map<String, ?> fields) {
+        write(log, true, stage, status, latencyMs, message, fields);
+    }
+
+    private static void write(
+            Logger log,
+            boolean warn,
+            String stage,
+            String status,
+            long latencyMs,
+            String message,
+            Map<String, ?> fields) {
         try {
             MDC.put("stage", stage);
             MDC.put("status", status);
             MDC.put("latency_ms", Long.toString(latencyMs));
             fields.forEach((k, v) -> MDC.put(k, String.valueOf(v)));
-            log.info(message);
+            if (warn) {
+                log.warn(message);
+            } else {
+                log.info(message);
+            }
         } finally {
             MDC.remove("stage");
             MDC.remove("status");

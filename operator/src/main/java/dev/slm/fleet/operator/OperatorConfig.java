@@ -26,6 +26,16 @@ public record OperatorConfig(
                 Integer.parseInt(env.getOrDefault("SLM_OPERATOR_METRICS_PORT", "8081")));
     }
 
+    /** The watched namespaces ({@code namespace} is a comma-separated list); empty means all namespaces. */
+    public java.util.Set<String> namespaces() {
+        if (namespace == null) return java.util.Set.of();
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (String n : namespace.split(",")) {
+            if (!n.isBlank()) names.add(n.trim());
+        }
+        return names;
+    }
+
     public static OperatorConfig defaults() {
         return fromEnv(Map.of());
     }

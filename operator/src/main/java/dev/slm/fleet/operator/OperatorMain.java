@@ -37,11 +37,12 @@ public final class OperatorMain {
             }
         });
         Clock clock = Clock.systemUTC();
-        operator.register(new SlmClusterReconciler(config, clock), o -> {
-            if (config.namespace() != null) o.settingNamespace(config.namespace());
+        Events events = new Events(clock, identity);
+        operator.register(new SlmClusterReconciler(config, clock, events), o -> {
+            if (!config.namespaces().isEmpty()) o.settingNamespaces(config.namespaces());
         });
-        operator.register(new SlmWorkerReconciler(config, clock, new Events(clock, identity)), o -> {
-            if (config.namespace() != null) o.settingNamespace(config.namespace());
+        operator.register(new SlmWorkerReconciler(config, clock, events), o -> {
+            if (!config.namespaces().isEmpty()) o.settingNamespaces(config.namespaces());
         });
         return operator;
     }

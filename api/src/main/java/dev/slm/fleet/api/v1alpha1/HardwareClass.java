@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Toleration;
 import java.util.List;
@@ -21,14 +22,33 @@ public class HardwareClass {
     @JsonPropertyDescription("Class name referenced by SlmWorker.spec.hardware.class.")
     public String name;
 
+    @Size(max = 32)
+    @ValidationRule(
+            value = "self.all(k, k.matches(" + Validation.LABEL_KEY + "))",
+            message = Validation.LABEL_KEY_MESSAGE,
+            reason = "FieldValueInvalid")
+    @ValidationRule(
+            value = "self.all(k, size(self[k]) <= 63)",
+            message = Validation.LABEL_VALUE_MESSAGE,
+            reason = "FieldValueInvalid")
     @JsonPropertyDescription(
             "Node labels a node of this class carries, e.g. nvidia.com/gpu.present: \"true\" (NVIDIA GPU operator / Node Feature Discovery).")
     public Map<String, String> nodeSelector;
 
+    @Size(max = 32)
     @JsonPropertyDescription(
             "Further node-label requirements, e.g. nvidia.com/gpu.present DoesNotExist for a CPU-only class.")
     public List<NodeSelectorRequirement> matchExpressions;
 
+    @Size(max = 32)
+    @ValidationRule(
+            value = Validation.TOLERATION_OPERATOR,
+            message = Validation.TOLERATION_OPERATOR_MESSAGE,
+            reason = "FieldValueInvalid")
+    @ValidationRule(
+            value = Validation.TOLERATION_EFFECT,
+            message = Validation.TOLERATION_EFFECT_MESSAGE,
+            reason = "FieldValueInvalid")
     @JsonPropertyDescription("Tolerations for the taints of this class's nodes.")
     public List<Toleration> tolerations;
 

@@ -32,12 +32,30 @@ public class HardwareSpec {
             "Classes to move the pool to, in order, when the preferred class has no capacity for longer than the cluster's placement grace period. The pool moves back when capacity returns.")
     public List<String> fallbackClasses;
 
+    @Size(max = 32)
+    @ValidationRule(
+            value = "self.all(k, k.matches(" + Validation.LABEL_KEY + "))",
+            message = Validation.LABEL_KEY_MESSAGE,
+            reason = "FieldValueInvalid")
+    @ValidationRule(
+            value = "self.all(k, size(self[k]) <= 63)",
+            message = Validation.LABEL_VALUE_MESSAGE,
+            reason = "FieldValueInvalid")
     @JsonPropertyDescription("Extra node labels the pods require, merged with the class's selector.")
     public Map<String, String> nodeSelector;
 
     @JsonPropertyDescription("Extra affinity, merged with the class's node affinity.")
     public Affinity affinity;
 
+    @Size(max = 32)
+    @ValidationRule(
+            value = Validation.TOLERATION_OPERATOR,
+            message = Validation.TOLERATION_OPERATOR_MESSAGE,
+            reason = "FieldValueInvalid")
+    @ValidationRule(
+            value = Validation.TOLERATION_EFFECT,
+            message = Validation.TOLERATION_EFFECT_MESSAGE,
+            reason = "FieldValueInvalid")
     @JsonPropertyDescription("Extra tolerations, added to the class's tolerations.")
     public List<Toleration> tolerations;
 

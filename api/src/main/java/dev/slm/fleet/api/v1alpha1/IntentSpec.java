@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 
 /** One intent of a classify-intent worker, defined by example utterances (fleet.slm.v1.IntentDef). */
@@ -17,6 +18,10 @@ public class IntentSpec {
     public String name;
 
     @Size(max = 256)
+    @ValidationRule(
+            value = "self.all(e, size(e) <= 1024)",
+            message = "each example utterance is at most 1024 characters",
+            reason = "FieldValueInvalid")
     @JsonPropertyDescription("Example utterances; the classifier scores a request by similarity to them.")
     public List<String> examples;
 

@@ -1,5 +1,6 @@
 package dev.slm.fleet.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -33,4 +34,18 @@ import io.fabric8.kubernetes.model.annotation.Version;
         name = "Age",
         jsonPath = ".metadata.creationTimestamp",
         type = AdditionalPrinterColumn.Type.DATE)
-public class SlmCluster extends CustomResource<SlmClusterSpec, SlmClusterStatus> implements Namespaced {}
+public class SlmCluster extends CustomResource<SlmClusterSpec, SlmClusterStatus> implements Namespaced {
+
+    @Override
+    @JsonPropertyDescription("Desired state of the pipeline: hardware classes, stages, router and health checks.")
+    public SlmClusterSpec getSpec() {
+        return super.getSpec();
+    }
+
+    @Override
+    @JsonPropertyDescription(
+            "Observed state of the pipeline, written by the operator: routing table, tasks, hardware classes, conditions.")
+    public SlmClusterStatus getStatus() {
+        return super.getStatus();
+    }
+}

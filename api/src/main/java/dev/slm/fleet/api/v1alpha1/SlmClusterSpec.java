@@ -2,6 +2,7 @@ package dev.slm.fleet.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
@@ -16,7 +17,8 @@ public class SlmClusterSpec {
             "Hardware classes by name. When empty: gpu (nodeSelector nvidia.com/gpu.present=true, toleration nvidia.com/gpu, resource nvidia.com/gpu) and cpu (nodes without nvidia.com/gpu.present).")
     public List<HardwareClass> hardwareClasses;
 
-    @Size(max = 16)
+    @Required
+    @Size(min = 1, max = 16)
     @JsonPropertyDescription("Pipeline stages in order; the tasks of one stage run in parallel.")
     public List<StageSpec> pipeline;
 

@@ -1,5 +1,6 @@
 package dev.slm.fleet.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -31,4 +32,17 @@ import io.fabric8.kubernetes.model.annotation.Version;
         type = AdditionalPrinterColumn.Type.DATE)
 public class SlmWorker extends CustomResource<SlmWorkerSpec, SlmWorkerStatus> implements Namespaced {
     public static final String GROUP = "fleet.slm.dev";
+
+    @Override
+    @JsonPropertyDescription("Desired state of the pool: cluster, task, model, hardware, replicas and runtime.")
+    public SlmWorkerSpec getSpec() {
+        return super.getSpec();
+    }
+
+    @Override
+    @JsonPropertyDescription(
+            "Observed state of the pool, written by the operator: replicas, hardware class in use, conditions.")
+    public SlmWorkerStatus getStatus() {
+        return super.getStatus();
+    }
 }

@@ -83,6 +83,9 @@ public final class Placement {
             requests.put(hwClass.resourceName, count);
             limits.put(hwClass.resourceName, count);
         }
+        // As the API server defaults them: a limit without a request is also the request. Stating it keeps the
+        // applied object equal to the stored one, so the SSA matcher sees no drift.
+        limits.forEach(requests::putIfAbsent);
         return new ResourceRequirementsBuilder()
                 .withRequests(requests.isEmpty() ? null : requests)
                 .withLimits(limits.isEmpty() ? null : limits)

@@ -25,6 +25,11 @@ public class Events {
     }
 
     public void record(KubernetesClient client, HasMetadata regarding, String reason, String note, String type) {
+        record(client, regarding, reason, note, type, "Placement");
+    }
+
+    public void record(
+            KubernetesClient client, HasMetadata regarding, String reason, String note, String type, String action) {
         try {
             client.resource(new EventBuilder()
                             .withNewMetadata()
@@ -41,7 +46,7 @@ public class Events {
                             .withReason(reason)
                             .withNote(note.length() > 1024 ? note.substring(0, 1024) : note)
                             .withType(type)
-                            .withAction("Placement")
+                            .withAction(action)
                             .withReportingController("fleet.slm.dev/operator")
                             .withReportingInstance(instance)
                             .withEventTime(new MicroTimeBuilder()

@@ -22,6 +22,7 @@ import dev.slm.fleet.operator.placement.Nodes;
 import dev.slm.fleet.operator.router.RouterResources;
 import dev.slm.fleet.operator.routing.RoutingTables;
 import dev.slm.fleet.operator.routing.WorkerRoute;
+import dev.slm.fleet.operator.workload.NetworkPolicies;
 import dev.slm.fleet.proto.v1.RoutingTable;
 import dev.slm.fleet.proto.v1.TaskRoute;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -31,11 +32,13 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -57,17 +60,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** SlmCluster → routing-table ConfigMap, pipeline ConfigMap, router Deployment/Service/RBAC, aggregated status. */
-@ControllerConfiguration(name = "slmcluster")
+@ControllerConfiguration(name = "slmcluster", fieldManager = Applier.FIELD_MANAGER)
 public class SlmClusterReconciler implements Reconciler<SlmCluster> {
     private static final Logger LOG = LoggerFactory.getLogger(SlmClusterReconciler.class);
     static final String ROUTER_SELECTOR = Labels.MANAGED_SELECTOR + "," + Labels.COMPONENT + "=router";
 
     private final OperatorConfig config;
     private final Clock clock;
+    private final Events events;
 
-    public SlmClusterReconciler(OperatorConfig config, Clock clock) {
+    public SlmClusterReconciler(OperatorConfig config, Clock clock, Events events) {
         this.config = config;
         this.clock = clock;
+        this.events = events;
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<SlmCluster> updateErrorStatus(
+            SlmCluster cluster, Context<SlmCluster> context, Exception e) {
+        SlmClusterStatus previous = cluster.getStatus() == null ? new SlmClusterStatus() : cluster.getStatus();
+        return ErrorStatus.handle(
+                LOG, cluster, e, previous.conditions, clock.instant(), events, context.getClient(), conditions -> {
+                    SlmClusterStatus status =
+                            context.getClient().getKubernetesSerialization().clone(previous);
+                    status.observedGeneration = cluster.getMetadata().getGeneration();
+                    status.conditions = conditions;
+                    return StatusDiff.same(previous, status) ? null : statusPatch(cluster, status);
+                });
+    }
+
+    private static SlmCluster statusPatch(SlmCluster cluster, SlmClusterStatus status) {
+        SlmCluster patch = new SlmCluster();
+        patch.setMetadata(new ObjectMetaBuilder()
+                .withName(cluster.getMetadata().getName())
+                .withNamespace(cluster.getMetadata().getNamespace())
+                .build());
+        patch.setStatus(status);
+        return patch;
     }
 
     @Override
@@ -89,7 +118,8 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 EventSources.owned(Service.class, ROUTER_SELECTOR, SlmCluster.class, context),
                 EventSources.owned(ServiceAccount.class, ROUTER_SELECTOR, SlmCluster.class, context),
                 EventSources.owned(Role.class, ROUTER_SELECTOR, SlmCluster.class, context),
-                EventSources.owned(RoleBinding.class, ROUTER_SELECTOR, SlmCluster.class, context));
+                EventSources.owned(RoleBinding.class, ROUTER_SELECTOR, SlmCluster.class, context),
+                EventSources.owned(NetworkPolicy.class, ROUTER_SELECTOR, SlmCluster.class, context));
     }
 
     @Override
@@ -119,10 +149,15 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 .flatMap(RoutingTables::parse);
         RoutingTable table = RoutingTables.next(name, ns, routes, previous);
         if (previous.isEmpty() || !previous.get().getContentHash().equals(table.getContentHash())) {
-            client.resource(RouterResources.routingConfigMap(cluster, RoutingTables.json(table)))
-                    .fieldManager(Applier.FIELD_MANAGER)
-                    .forceConflicts()
-                    .serverSideApply();
+            ConfigMap desired = RouterResources.routingConfigMap(cluster, RoutingTables.json(table));
+            try {
+                client.resource(desired)
+                        .fieldManager(Applier.FIELD_MANAGER)
+                        .forceConflicts()
+                        .serverSideApply();
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                throw new Failure.ApplyException(desired, e);
+            }
             dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_routing_table_writes_total", "");
             Log.event(
                     LOG,
@@ -142,16 +177,24 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
         }
 
         Applier.apply(
-                client,
+                context,
                 RouterResources.pipelineConfigMap(cluster),
                 named(context, ConfigMap.class, Labels.pipelineConfigMap(name)));
         String router = Labels.routerName(name);
-        Applier.apply(client, RouterResources.serviceAccount(cluster), named(context, ServiceAccount.class, router));
-        Applier.apply(client, RouterResources.role(cluster), named(context, Role.class, router));
-        Applier.apply(client, RouterResources.roleBinding(cluster), named(context, RoleBinding.class, router));
-        Applier.apply(client, RouterResources.service(cluster), named(context, Service.class, router));
+        Applier.apply(context, RouterResources.serviceAccount(cluster), named(context, ServiceAccount.class, router));
+        Applier.apply(context, RouterResources.role(cluster), named(context, Role.class, router));
+        Applier.apply(context, RouterResources.roleBinding(cluster), named(context, RoleBinding.class, router));
+        Applier.apply(context, RouterResources.service(cluster), named(context, Service.class, router));
+        Applier.apply(
+                context,
+                NetworkPolicies.workers(cluster),
+                named(context, NetworkPolicy.class, NetworkPolicies.workersName(cluster)));
+        Applier.apply(
+                context,
+                NetworkPolicies.router(cluster),
+                named(context, NetworkPolicy.class, NetworkPolicies.routerName(cluster)));
         Optional<Deployment> routerDeployment = named(context, Deployment.class, router);
-        Applier.apply(client, RouterResources.deployment(cluster, config), routerDeployment);
+        Applier.apply(context, RouterResources.deployment(cluster, config), routerDeployment);
 
         SlmClusterStatus previousStatus = cluster.getStatus() == null ? new SlmClusterStatus() : cluster.getStatus();
         SlmClusterStatus status = new SlmClusterStatus();
@@ -221,13 +264,17 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 .sorted()
                 .toList();
         boolean routerReady = status.routerReadyReplicas >= Math.min(1, routerReplicas);
-        boolean ready = missing.isEmpty() && routerReady;
-        String readyReason = !missing.isEmpty() ? "NoEndpoints" : !routerReady ? "RouterNotReady" : "PipelineServing";
-        String readyMessage = !missing.isEmpty()
-                ? "no ready endpoint for required task(s) " + missing
-                : !routerReady
-                        ? "router has no ready replica"
-                        : "every required stage has ready endpoints; routing table v" + table.getVersion();
+        boolean ready = !stages.isEmpty() && missing.isEmpty() && routerReady;
+        String readyReason = stages.isEmpty()
+                ? "NoPipeline"
+                : !missing.isEmpty() ? "NoEndpoints" : !routerReady ? "RouterNotReady" : "PipelineServing";
+        String readyMessage = stages.isEmpty()
+                ? "spec.pipeline has no stage: there is nothing to serve"
+                : !missing.isEmpty()
+                        ? "no ready endpoint for required task(s) " + missing
+                        : !routerReady
+                                ? "router has no ready replica"
+                                : "every required stage has ready endpoints; routing table v" + table.getVersion();
         boolean degraded = !missingOptional.isEmpty() || !workersDegraded.isEmpty() || !missing.isEmpty();
         String degradedMessage = !missing.isEmpty()
                 ? "required task(s) " + missing + " have no endpoint"
@@ -259,11 +306,7 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                         degradedMessage));
 
         if (StatusDiff.same(previousStatus, status)) return UpdateControl.noUpdate();
-        SlmCluster patch = new SlmCluster();
-        patch.setMetadata(
-                new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
-        patch.setStatus(status);
-        return UpdateControl.patchStatus(patch);
+        return UpdateControl.patchStatus(statusPatch(cluster, status));
     }
 
     private static boolean conditionTrue(SlmWorker w, String type) {

@@ -31,6 +31,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -48,7 +49,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** SlmWorker → task ConfigMap, Deployment or StatefulSet, headless Service, PodDisruptionBudget; placement; status. */
-@ControllerConfiguration(name = "slmworker")
+@ControllerConfiguration(name = "slmworker", fieldManager = Applier.FIELD_MANAGER)
 public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
     private static final Logger LOG = LoggerFactory.getLogger(SlmWorkerReconciler.class);
     static final String WORKER_SELECTOR = Labels.MANAGED_SELECTOR + "," + Labels.COMPONENT + "=worker";
@@ -156,12 +157,20 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                 .toList();
         status.modelDigest = digests.size() == 1 ? digests.get(0) : null;
 
-        if (cluster.isEmpty() || !unknown.isEmpty()) {
-            String reason = cluster.isEmpty() ? "ClusterNotFound" : "UnknownHardwareClass";
-            String message = cluster.isEmpty()
-                    ? "SlmCluster " + worker.getSpec().cluster + " not found in namespace " + ns
-                    : "hardware classes " + unknown + " are not defined by SlmCluster " + worker.getSpec().cluster
-                            + " (known: " + classes.keySet() + ")";
+        List<String> problems = cluster.isEmpty() || !unknown.isEmpty()
+                ? List.of()
+                : SpecChecks.problems(worker, classes.get(chain.get(0)));
+        if (cluster.isEmpty() || !unknown.isEmpty() || !problems.isEmpty()) {
+            String reason =
+                    cluster.isEmpty() ? "ClusterNotFound" : !unknown.isEmpty() ? "UnknownHardwareClass" : "InvalidSpec";
+            if (cluster.isEmpty()) stopWorkload(context, name);
+            String message = !problems.isEmpty()
+                    ? Failure.trim(String.join("; ", problems))
+                    : cluster.isEmpty()
+                            ? "SlmCluster " + worker.getSpec().cluster + " not found in namespace " + ns
+                                    + "; the pool's pods are stopped until it exists"
+                            : "hardware classes " + unknown + " are not defined by SlmCluster "
+                                    + worker.getSpec().cluster + " (known: " + classes.keySet() + ")";
             status.hardwareClass = previous.hardwareClass;
             status.classSince = previous.classSince;
             status.conditions = Conditions.merge(
@@ -229,18 +238,18 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                 Placement.schedulingFor(classes.get(decision.hardwareClass()), worker.getSpec().hardware);
         var client = context.getClient();
         Applier.apply(
-                client,
+                context,
                 WorkerResources.taskConfigMap(worker),
                 named(context, ConfigMap.class, Labels.taskConfigMap(name)));
-        Applier.apply(client, WorkerResources.service(worker), named(context, Service.class, name));
+        Applier.apply(context, WorkerResources.service(worker), named(context, Service.class, name));
         Applier.apply(
-                client, WorkerResources.podDisruptionBudget(worker), named(context, PodDisruptionBudget.class, name));
+                context, WorkerResources.podDisruptionBudget(worker), named(context, PodDisruptionBudget.class, name));
         boolean stateful = WorkerResources.stateful(worker.getSpec());
         Optional<Deployment> deployment = named(context, Deployment.class, name);
         Optional<StatefulSet> statefulSet = named(context, StatefulSet.class, name);
         boolean rolledOut;
         if (stateful) {
-            Applier.apply(client, WorkerResources.statefulSet(worker, scheduling, health, config), statefulSet);
+            Applier.apply(context, WorkerResources.statefulSet(worker, scheduling, health, config), statefulSet);
             deployment.ifPresent(d -> client.resource(d).delete());
             rolledOut = statefulSet
                     .map(s -> s.getStatus() != null
@@ -248,7 +257,7 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                             && eq(s.getStatus().getUpdatedReplicas(), replicas))
                     .orElse(false);
         } else {
-            Applier.apply(client, WorkerResources.deployment(worker, scheduling, health, config), deployment);
+            Applier.apply(context, WorkerResources.deployment(worker, scheduling, health, config), deployment);
             statefulSet.ifPresent(s -> client.resource(s).delete());
             rolledOut = deployment
                     .map(d -> d.getStatus() != null
@@ -295,6 +304,38 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
         return finish(worker, previous, status, decision.recheckAfter(), started);
     }
 
+    /** No pods serve a pipeline that does not exist: the workload goes, the SlmWorker stays and reports why. */
+    private static void stopWorkload(Context<SlmWorker> context, String name) {
+        named(context, Deployment.class, name)
+                .ifPresent(d -> context.getClient().resource(d).delete());
+        named(context, StatefulSet.class, name)
+                .ifPresent(s -> context.getClient().resource(s).delete());
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<SlmWorker> updateErrorStatus(
+            SlmWorker worker, Context<SlmWorker> context, Exception e) {
+        SlmWorkerStatus previous = worker.getStatus() == null ? new SlmWorkerStatus() : worker.getStatus();
+        return ErrorStatus.handle(
+                LOG, worker, e, previous.conditions, clock.instant(), events, context.getClient(), conditions -> {
+                    SlmWorkerStatus status =
+                            context.getClient().getKubernetesSerialization().clone(previous);
+                    status.observedGeneration = worker.getMetadata().getGeneration();
+                    status.conditions = conditions;
+                    return StatusDiff.same(previous, status) ? null : statusPatch(worker, status);
+                });
+    }
+
+    private static SlmWorker statusPatch(SlmWorker worker, SlmWorkerStatus status) {
+        SlmWorker patch = new SlmWorker();
+        patch.setMetadata(new ObjectMetaBuilder()
+                .withName(worker.getMetadata().getName())
+                .withNamespace(worker.getMetadata().getNamespace())
+                .build());
+        patch.setStatus(status);
+        return patch;
+    }
+
     private UpdateControl<SlmWorker> finish(
             SlmWorker worker,
             SlmWorkerStatus previous,
@@ -305,13 +346,7 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
         if (StatusDiff.same(previous, status)) {
             control = UpdateControl.noUpdate();
         } else {
-            SlmWorker patch = new SlmWorker();
-            patch.setMetadata(new ObjectMetaBuilder()
-                    .withName(worker.getMetadata().getName())
-                    .withNamespace(worker.getMetadata().getNamespace())
-                    .build());
-            patch.setStatus(status);
-            control = UpdateControl.patchStatus(patch);
+            control = UpdateControl.patchStatus(statusPatch(worker, status));
         }
         if (!control.isNoUpdate()) {
             Log.event(

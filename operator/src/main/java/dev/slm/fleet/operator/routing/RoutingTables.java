@@ -20,7 +20,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The routing table of one SlmCluster: per task, the endpoints of pods that are Running and Ready on a Ready node.
+ * The routing table of one SlmCluster: per task, the endpoints of pods that are Running and Ready on a Ready node and
+ * run that task (their own task label, set from the pod template they were created from, matches the SlmWorker's
+ * current task: during a rollout that changes the task, pods still running the old one are published for neither).
  * Pure: the same workers, pods and nodes always give the same table and hash.
  */
 public final class RoutingTables {
@@ -46,7 +48,7 @@ public final class RoutingTables {
             Map<String, String> labels = pod.getMetadata().getLabels();
             if (labels == null) continue;
             WorkerRoute w = byName.get(labels.get(Labels.WORKER));
-            if (w == null || !serving(pod, nodes)) continue;
+            if (w == null || !w.task().value().equals(labels.get(Labels.TASK)) || !serving(pod, nodes)) continue;
             Endpoint.Builder e = Endpoint.newBuilder()
                     .setAddress(address(pod.getStatus().getPodIP(), Labels.GRPC_PORT))
                     .setPod(pod.getMetadata().getName())

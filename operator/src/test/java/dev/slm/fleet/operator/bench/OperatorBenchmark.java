@@ -114,6 +114,9 @@ public final class OperatorBenchmark {
         cluster.getSpec().hardwareClasses = List.of(cpu);
         cluster.getSpec().router = new RouterSpec();
         cluster.getSpec().router.replicas = 0;
+        StageSpec understand = new StageSpec();
+        understand.tasks = List.of(Task.CLASSIFY_INTENT);
+        cluster.getSpec().pipeline = List.of(understand);
         long reconcilesBefore = reconciles();
         long writesBefore = WRITES.get();
         long requestsBefore = REQUESTS.get();

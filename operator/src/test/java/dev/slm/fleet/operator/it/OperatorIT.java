@@ -483,4 +483,273 @@ class OperatorIT {
                     .isNull();
         });
     }
+
+    @Test
+    void badSpecsAreRefusedAtAdmissionOrEndInAConditionNamingTheField() {
+        SlmWorker longValue = worker(ns, "long-value", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        longValue.getSpec().hardware.nodeSelector = Map.of("zone", "a".repeat(300));
+        assertRefused(longValue, "spec.hardware.nodeSelector", "label values of at most 63 characters");
+
+        SlmWorker badKey = worker(ns, "bad-key", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        badKey.getSpec().hardware.nodeSelector = Map.of("not a/label/key", "x");
+        assertRefused(badKey, "spec.hardware.nodeSelector", "keys must be label keys");
+
+        SlmWorker badToleration = worker(ns, "bad-toleration", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        badToleration.getSpec().hardware.tolerations = List.of(new io.fabric8.kubernetes.api.model.TolerationBuilder()
+                .withKey("k")
+                .withOperator("Matches")
+                .build());
+        assertRefused(badToleration, "spec.hardware.tolerations", "operator must be Exists or Equal");
+
+        SlmCluster noPipeline = cluster(ns, "no-pipeline", ns);
+        noPipeline.getSpec().pipeline = List.of();
+        assertRefused(noPipeline, "spec.pipeline", "should have at least 1 items");
+
+        node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        SlmWorker overLimit = worker(ns, "over-limit", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        overLimit.getSpec().hardware.resources = new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+                .withRequests(Map.of("memory", new Quantity("2Gi")))
+                .withLimits(Map.of("memory", new Quantity("1Gi")))
+                .build();
+        kube.resource(overLimit).create();
+
+        // Over a MiB of intent examples: the worker is admitted, its task ConfigMap cannot be.
+        SlmWorker huge = worker(ns, "huge", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        huge.getSpec().model.parameters = new dev.slm.fleet.api.v1alpha1.TaskParametersSpec();
+        huge.getSpec().model.parameters.intents = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            dev.slm.fleet.api.v1alpha1.IntentSpec intent = new dev.slm.fleet.api.v1alpha1.IntentSpec();
+            intent.name = "intent-" + i;
+            intent.examples = List.of("a".repeat(1000), "b".repeat(1000), "c".repeat(1000), "d".repeat(1000));
+            huge.getSpec().model.parameters.intents.add(intent);
+        }
+        kube.resource(huge).create();
+
+        awaitCondition("over-limit", "Degraded", "True", "InvalidSpec", "spec.hardware.resources.requests.memory");
+        awaitCondition("over-limit", "Ready", "False", "InvalidSpec", "spec.hardware.resources.limits.memory");
+        awaitCondition("huge", "Degraded", "True", "ApplyRefused", "ConfigMap huge-task");
+        awaitCondition("huge", "Ready", "False", "ApplyRefused", "Too long");
+        awaitUp().untilAsserted(() -> assertThat(
+                        kube.resources(Event.class).inNamespace(ns).list().getItems())
+                .anySatisfy(e -> {
+                    assertThat(e.getRegarding().getName()).isEqualTo("huge");
+                    assertThat(e.getType()).isEqualTo("Warning");
+                    assertThat(e.getReason()).isEqualTo("ApplyRefused");
+                }));
+        assertThat(kube.apps()
+                        .deployments()
+                        .inNamespace(ns)
+                        .withName("over-limit")
+                        .get())
+                .isNull();
+    }
+
+    private void awaitCondition(String worker, String type, String status, String reason, String messagePart) {
+        awaitUp().untilAsserted(() -> assertThat(status(worker).getStatus().conditions)
+                .anySatisfy(c -> {
+                    assertThat(c.getType()).isEqualTo(type);
+                    assertThat(c.getStatus()).isEqualTo(status);
+                    assertThat(c.getReason()).isEqualTo(reason);
+                    assertThat(c.getMessage()).contains(messagePart);
+                }));
+    }
+
+    @Test
+    void aHandEditOfAManagedDeploymentIsReverted() {
+        node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu"))
+                .create();
+        awaitEndpoints("classify-intent", 2);
+        var deployment = kube.apps().deployments().inNamespace(ns).withName("intent");
+        String image = deployment
+                .get()
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getImage();
+
+        deployment.scale(5);
+        awaitUp().untilAsserted(() -> assertThat(deployment.get().getSpec().getReplicas())
+                .isEqualTo(2));
+
+        String container = deployment
+                .get()
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getName();
+        // As kubectl edit/set image would: a patch, no resourceVersion (the operator may be writing status meanwhile).
+        deployment.patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                        io.fabric8.kubernetes.client.dsl.base.PatchType.STRATEGIC_MERGE),
+                "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"" + container
+                        + "\",\"image\":\"example.invalid/other:1\"}]}}}}");
+        awaitUp().untilAsserted(() -> assertThat(deployment
+                        .get()
+                        .getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .get(0)
+                        .getImage())
+                .isEqualTo(image));
+    }
+
+    @Test
+    void aTaskChangeMidRolloutNeverPublishesAPodOfTheOldTask() {
+        node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        SlmWorker w = worker(ns, "pool", "chat", Task.CLASSIFY_INTENT, 1, "cpu");
+        // 20 of the node's 32 CPUs: the rollout's surge pod cannot start beside the old one.
+        w.getSpec().hardware.resources = new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+                .withRequests(Map.of("cpu", new Quantity("20")))
+                .build();
+        kube.resource(w).create();
+        awaitEndpoints("classify-intent", 1);
+        String oldPod = workerPods(kube, ns, "pool").get(0).getMetadata().getName();
+
+        kube.resources(SlmWorker.class).inNamespace(ns).withName("pool").edit(x -> {
+            x.getSpec().task = Task.EXTRACT_SLOTS;
+            return x;
+        });
+        awaitUp().untilAsserted(() -> assertThat(workerPods(kube, ns, "pool")).anySatisfy(p -> {
+            assertThat(p.getMetadata().getLabels()).containsEntry(Labels.TASK, "extract-slots");
+            assertThat(p.getSpec().getNodeName()).isNull();
+        }));
+        awaitUp().untilAsserted(() -> assertThat(
+                        routingTable(kube, ns, "chat").orElseThrow().getTasksList())
+                .anySatisfy(t -> assertThat(t.getTask()).isEqualTo("extract-slots")));
+        // The old pod still runs and is ready, yet is published for neither task.
+        assertThat(kube.pods().inNamespace(ns).withName(oldPod).get()).matches(Kube::running);
+        assertThat(endpoints(kube, ns, "chat", "extract-slots")).isEmpty();
+        assertThat(endpoints(kube, ns, "chat", "classify-intent")).isEmpty();
+
+        node("cpu", 0);
+        awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "extract-slots"))
+                .singleElement()
+                .asString()
+                .doesNotStartWith(oldPod + "@"));
+    }
+
+    @Test
+    void deletingTheSlmClusterLeavesNoServingPods() {
+        node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        kube.resource(worker(ns, "intent", "chat", Task.CLASSIFY_INTENT, 2, "cpu"))
+                .create();
+        awaitEndpoints("classify-intent", 2);
+
+        kube.resources(SlmCluster.class).inNamespace(ns).withName("chat").delete();
+        awaitUp().untilAsserted(() -> {
+            assertThat(workerPods(kube, ns, "intent")).isEmpty();
+            assertThat(kube.apps().deployments().inNamespace(ns).list().getItems())
+                    .isEmpty();
+        });
+        awaitCondition("intent", "Ready", "False", "ClusterNotFound", "pods are stopped");
+
+        kube.resource(cluster(ns, "chat", ns)).create();
+        awaitEndpoints("classify-intent", 2);
+    }
+
+    @Test
+    void inNamespacedModeTheOperatorsAccountCannotCreateADeploymentInKubeSystem() throws Exception {
+        String operatorNs = ns + "-op";
+        String release = "rbac-" + run;
+        kube.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(operatorNs)
+                        .endMetadata()
+                        .build())
+                .create();
+        List<io.fabric8.kubernetes.api.model.HasMetadata> rbac = new ArrayList<>();
+        String rendered = helm(
+                "template",
+                release,
+                "../helm/slm-fleet",
+                "--namespace",
+                operatorNs,
+                "--set",
+                "watchNamespaces={" + ns + "}");
+        for (var o : kube.load(
+                        new java.io.ByteArrayInputStream(rendered.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .items()) {
+            if (List.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+                    .contains(o.getKind())) {
+                rbac.add(kube.resource(o).create());
+            }
+        }
+        // Cluster-wide, the account may only read.
+        assertThat(rbac)
+                .filteredOn(o -> o instanceof io.fabric8.kubernetes.api.model.rbac.ClusterRole)
+                .isNotEmpty()
+                .flatExtracting(o -> ((io.fabric8.kubernetes.api.model.rbac.ClusterRole) o).getRules())
+                .allSatisfy(r -> assertThat(r.getVerbs()).containsOnly("get", "list", "watch"));
+        Config asOperator = new io.fabric8.kubernetes.client.ConfigBuilder(config)
+                .withImpersonateUsername("system:serviceaccount:" + operatorNs + ":slm-fleet-operator")
+                .withImpersonateGroups(
+                        "system:serviceaccounts", "system:serviceaccounts:" + operatorNs, "system:authenticated")
+                .build();
+        try (KubernetesClient op =
+                new KubernetesClientBuilder().withConfig(asOperator).build()) {
+            io.fabric8.kubernetes.api.model.apps.Deployment d =
+                    new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder()
+                            .withNewMetadata()
+                            .withName("probe")
+                            .endMetadata()
+                            .withNewSpec()
+                            .withNewSelector()
+                            .addToMatchLabels("app", "probe")
+                            .endSelector()
+                            .withNewTemplate()
+                            .withNewMetadata()
+                            .addToLabels("app", "probe")
+                            .endMetadata()
+                            .withNewSpec()
+                            .addNewContainer()
+                            .withName("c")
+                            .withImage("example.invalid/probe:1")
+                            .endContainer()
+                            .endSpec()
+                            .endTemplate()
+                            .endSpec()
+                            .build();
+            op.apps().deployments().inNamespace(ns).resource(d).dryRun().create();
+            assertThatThrownBy(() -> op.apps()
+                            .deployments()
+                            .inNamespace("kube-system")
+                            .resource(d)
+                            .dryRun()
+                            .create())
+                    .isInstanceOf(KubernetesClientException.class)
+                    .satisfies(e -> assertThat(((KubernetesClientException) e).getCode())
+                            .isEqualTo(403));
+        } finally {
+            rbac.stream().filter(o -> o.getMetadata().getNamespace() == null).forEach(o -> kube.resource(o)
+                    .delete());
+            kube.namespaces().withName(operatorNs).delete();
+        }
+    }
+
+    private static String helm(String... args) throws Exception {
+        Process dir = new ProcessBuilder("../e2e/build-binaries", "--print-bin-dir")
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        String bin = new String(dir.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        assertThat(dir.waitFor()).isZero();
+        List<String> command = new ArrayList<>(List.of(bin + "/helm"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("helm %s", List.of(args)).isZero();
+        return out;
+    }
 }

@@ -32,6 +32,19 @@ class RoutingTablesTest {
             node("down", false, Map.of(), Map.of()));
 
     @Test
+    void podsStillRunningAnEarlierTaskOfTheirWorkerAreNotPublished() {
+        // The worker "slots" was changed to extract-slots; one pod of the old template (classify-intent) is ready.
+        List<Pod> pods = List.of(
+                pod("slots-old", "slots", "classify-intent", "cpu", "c1", "127.0.0.31", true, T),
+                pod("slots-new", "slots", "extract-slots", "cpu", "c2", "127.0.0.32", true, T));
+        List<TaskRoute> routes = RoutingTables.routes(workers, pods, nodes);
+        assertThat(routes.get(0).getEndpointsList()).isEmpty();
+        assertThat(routes.get(1).getEndpointsList())
+                .extracting(Endpoint::getPod)
+                .containsExactly("slots-new");
+    }
+
+    @Test
     void listsOnlyReadyPodsOnReadyNodesPerTask() {
         List<Pod> pods = List.of(
                 pod("intent-b", "intent", "classify-intent", "cpu", "c2", "127.0.0.12", true, T),
