@@ -23,6 +23,10 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 - apiGroups: ["fleet.slm.dev"]
   resources: ["slmclusters/status", "slmworkers/status"]
   verbs: ["get", "patch", "update"]
+# Pods on a lost node are force-deleted so that their controller can replace them.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["delete"]
 - apiGroups: [""]
   resources: ["configmaps", "services", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]

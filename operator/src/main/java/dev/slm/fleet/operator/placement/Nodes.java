@@ -3,8 +3,10 @@ package dev.slm.fleet.operator.placement;
 import dev.slm.fleet.api.v1alpha1.HardwareClass;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Node predicates: readiness and membership of a hardware class. */
 public final class Nodes {
@@ -14,6 +16,18 @@ public final class Nodes {
         if (node == null || node.getStatus() == null || node.getStatus().getConditions() == null) return false;
         return node.getStatus().getConditions().stream()
                 .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** Since when the node's Ready condition has not been True, if it is not True now (absent counts as lost). */
+    public static Optional<Instant> notReadySince(Node node) {
+        if (node.getStatus() == null || node.getStatus().getConditions() == null) return Optional.of(Instant.EPOCH);
+        return node.getStatus().getConditions().stream()
+                .filter(c -> "Ready".equals(c.getType()))
+                .findFirst()
+                .map(c -> "True".equals(c.getStatus())
+                        ? null
+                        : c.getLastTransitionTime() == null ? Instant.EPOCH : Instant.parse(c.getLastTransitionTime()))
+                .or(() -> Optional.of(Instant.EPOCH));
     }
 
     public static boolean isSchedulable(Node node) {

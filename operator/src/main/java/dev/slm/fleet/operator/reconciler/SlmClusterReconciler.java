@@ -110,8 +110,7 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 context);
         return List.of(
                 workers,
-                EventSources.byLabel(
-                        Pod.class, SlmWorkerReconciler.WORKER_SELECTOR, Labels.CLUSTER, SlmCluster.class, context),
+                EventSources.pods(SlmWorkerReconciler.WORKER_SELECTOR, Labels.CLUSTER, SlmCluster.class, context),
                 EventSources.nodes(SlmCluster.class, context),
                 EventSources.owned(ConfigMap.class, ROUTER_SELECTOR, SlmCluster.class, context),
                 EventSources.owned(Deployment.class, ROUTER_SELECTOR, SlmCluster.class, context),

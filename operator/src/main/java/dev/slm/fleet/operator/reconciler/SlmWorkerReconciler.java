@@ -83,7 +83,7 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                 EventSources.owned(Service.class, WORKER_SELECTOR, SlmWorker.class, context),
                 EventSources.owned(PodDisruptionBudget.class, WORKER_SELECTOR, SlmWorker.class, context),
                 EventSources.owned(ConfigMap.class, WORKER_SELECTOR, SlmWorker.class, context),
-                EventSources.byLabel(Pod.class, WORKER_SELECTOR, Labels.WORKER, SlmWorker.class, context),
+                EventSources.pods(WORKER_SELECTOR, Labels.WORKER, SlmWorker.class, context),
                 EventSources.nodes(SlmWorker.class, context),
                 allPods(context),
                 clusters);
@@ -234,6 +234,9 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                     back ? "Normal" : "Warning");
         }
 
+        ClassSelector.NodeLoss loss = ClassSelector.nodeLoss(pods, nodes, grace, now);
+        loss.lost().forEach(p -> releaseFromLostNode(context, worker, p));
+
         Scheduling scheduling =
                 Placement.schedulingFor(classes.get(decision.hardwareClass()), worker.getSpec().hardware);
         var client = context.getClient();
@@ -301,7 +304,48 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                                 : "waiting for " + (replicas - Math.min(replicas, status.readyReplicas))
                                         + " replica(s) to become ready"),
                 new Conditions.Desired(DEGRADED, onFallback || unschedulable > 0, degradedReason, degradedMessage));
-        return finish(worker, previous, status, decision.recheckAfter(), started);
+        Optional<Duration> recheck = decision.recheckAfter().isEmpty()
+                ? loss.recheckAfter()
+                : loss.recheckAfter()
+                        .map(l -> l.compareTo(decision.recheckAfter().get()) < 0
+                                ? l
+                                : decision.recheckAfter().get())
+                        .or(decision::recheckAfter);
+        return finish(worker, previous, status, recheck, started);
+    }
+
+    /**
+     * A pod on a node that is gone or NotReady past the grace period is force-deleted (grace 0): its kubelet cannot
+     * confirm the stop, so without this a StatefulSet never recreates it and a Deployment waits for the taint-based
+     * eviction (5 minutes by default). The pool's controller then starts a replacement wherever the class has room.
+     */
+    private void releaseFromLostNode(Context<SlmWorker> context, SlmWorker worker, Pod pod) {
+        String message = "pod " + pod.getMetadata().getName() + " on lost node "
+                + pod.getSpec().getNodeName() + " force-deleted so that a replacement can start";
+        try {
+            context.getClient()
+                    .pods()
+                    .inNamespace(pod.getMetadata().getNamespace())
+                    .withName(pod.getMetadata().getName())
+                    .withGracePeriod(0)
+                    .delete();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            if (e.getCode() != 404) throw e;
+            return;
+        }
+        Log.event(
+                LOG,
+                "placement",
+                "pod-released",
+                0,
+                message,
+                Map.of(
+                        "resource",
+                        worker.getMetadata().getNamespace() + "/"
+                                + worker.getMetadata().getName(),
+                        "node",
+                        String.valueOf(pod.getSpec().getNodeName())));
+        events.record(context.getClient(), worker, "PodOnLostNodeDeleted", message, "Warning");
     }
 
     /** No pods serve a pipeline that does not exist: the workload goes, the SlmWorker stays and reports why. */

@@ -409,19 +409,22 @@ class OperatorIT {
 
         awaitEndpoints("classify-intent", 2);
         awaitEndpoints("extract-slots", 1);
-        assertThat(kube.apps().deployments().inNamespace(ns).list().getItems())
-                .extracting(d -> d.getMetadata().getName())
-                .containsExactlyInAnyOrder("intent", "slots", "chat-router");
-        assertThat(kube.services().inNamespace(ns).list().getItems())
-                .extracting(s -> s.getMetadata().getName())
-                .containsExactlyInAnyOrder("intent", "slots", "chat-router");
-        assertThat(kube.configMaps()
-                        .inNamespace(ns)
-                        .withLabel(Labels.MANAGED_BY, Labels.MANAGER)
-                        .list()
-                        .getItems())
-                .extracting(c -> c.getMetadata().getName())
-                .containsExactlyInAnyOrder("intent-task", "slots-task", "chat-pipeline", "chat-routing");
+        // The routing table is written first in a reconcile; the router's objects follow in the same pass.
+        awaitUp().untilAsserted(() -> {
+            assertThat(kube.apps().deployments().inNamespace(ns).list().getItems())
+                    .extracting(d -> d.getMetadata().getName())
+                    .containsExactlyInAnyOrder("intent", "slots", "chat-router");
+            assertThat(kube.services().inNamespace(ns).list().getItems())
+                    .extracting(s -> s.getMetadata().getName())
+                    .containsExactlyInAnyOrder("intent", "slots", "chat-router");
+            assertThat(kube.configMaps()
+                            .inNamespace(ns)
+                            .withLabel(Labels.MANAGED_BY, Labels.MANAGER)
+                            .list()
+                            .getItems())
+                    .extracting(c -> c.getMetadata().getName())
+                    .containsExactlyInAnyOrder("intent-task", "slots-task", "chat-pipeline", "chat-routing");
+        });
         awaitUp().untilAsserted(() -> {
             assertThat(workerPods(kube, ns, "intent")).hasSize(2);
             assertThat(workerPods(kube, ns, "slots")).hasSize(1);
@@ -751,5 +754,64 @@ class OperatorIT {
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as("helm %s", List.of(args)).isZero();
         return out;
+    }
+
+    /**
+     * The drill of a real kubelet loss: the GPU node turns NotReady and leaves KWOK's management, so nothing deletes
+     * its pods (as on a dead machine). The session-affine generator (a StatefulSet, whose pod a dead kubelet would
+     * keep Terminating forever) must serve again from the CPU class. The elapsed time is reported, not asserted.
+     */
+    @Test
+    void aLostGpuNodeMovesTheStatefulGeneratorToTheFallbackClassWithoutWaitingForPodGc() {
+        String gpu = node("gpu", 1);
+        String cpu = node("cpu", 0);
+        kube.resource(cluster(ns, "chat", ns)).create();
+        SlmWorker gen = worker(ns, "gen", "chat", Task.GENERATE, 1, "gpu", "cpu");
+        gen.getSpec().sessionAffinity = true;
+        kube.resource(gen).create();
+        awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "generate"))
+                .singleElement()
+                .satisfies(e -> assertThat(e).endsWith("@" + gpu)));
+
+        Instant lost = Instant.now();
+        LocalControlPlane.setNodeReady(kube, gpu, false);
+        awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "generate"))
+                .singleElement()
+                .satisfies(e -> assertThat(e).endsWith("@" + cpu)));
+        Duration serving = Duration.between(lost, Instant.now());
+        System.out.printf(
+                "GPU-loss drill: generator (StatefulSet) serving on class cpu %.1f s after its GPU node went NotReady"
+                        + " (grace %d s)%n",
+                serving.toMillis() / 1000.0, 3);
+        assertThat(status("gen").getStatus().hardwareClass).isEqualTo("cpu");
+        assertThat(status("gen").getStatus().fallbackReason).contains("lost");
+        assertThat(kube.resources(Event.class).inNamespace(ns).list().getItems())
+                .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("PodOnLostNodeDeleted"));
+    }
+
+    @Test
+    void theChartLintsStrictlyAndTheApiServerAcceptsEveryRendering() throws Exception {
+        helm("lint", "--strict", "../helm/slm-fleet");
+        helm("lint", "--strict", "../helm/slm-fleet", "--set", "watchNamespaces={" + ns + "}");
+        assertThatThrownBy(() -> helm("template", "bad", "../helm/slm-fleet", "--set", "replicaCount=two"))
+                .isInstanceOf(AssertionError.class);
+        for (String values : List.of(
+                "watchNamespaces={}",
+                "watchNamespaces={" + ns + "}",
+                "metrics.serviceMonitor=true,metrics.prometheusRule=true")) {
+            String rendered = helm(
+                    "template", "chk-" + run, "../helm/slm-fleet", "--skip-crds", "--namespace", ns, "--set", values);
+            List<io.fabric8.kubernetes.api.model.HasMetadata> objects = kube.load(new java.io.ByteArrayInputStream(
+                            rendered.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .items();
+            assertThat(objects)
+                    .extracting(o -> o.getKind())
+                    .contains("Deployment", "PodDisruptionBudget", "NetworkPolicy")
+                    // no Prometheus Operator on the local control plane: rendered only where its API exists
+                    .doesNotContain("ServiceMonitor", "PrometheusRule");
+            for (var o : objects) {
+                kube.resource(o).dryRun().create();
+            }
+        }
     }
 }

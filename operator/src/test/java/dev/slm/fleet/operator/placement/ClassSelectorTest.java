@@ -25,6 +25,49 @@ class ClassSelectorTest {
                 new ClassSelector.Input(chain, current, since, 2, workerPods, bound, nodes, classes, GRACE, NOW));
     }
 
+    private static Node notReadySince(Node node, Instant since) {
+        node.getStatus().getConditions().get(0).setStatus("False");
+        node.getStatus().getConditions().get(0).setLastTransitionTime(since.toString());
+        return node;
+    }
+
+    @Test
+    void aGpuNodeNotReadyPastTheGracePeriodMovesThePoolWhenNoOtherGpuIsFree() {
+        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "10.0.0.1", true, NOW);
+        Node lost = notReadySince(gpuNode("g", 1), NOW.minus(GRACE));
+        ClassDecision d =
+                decide("gpu", NOW.minusSeconds(600), List.of(running), List.of(running), List.of(lost, cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("cpu");
+        assertThat(d.changed()).isTrue();
+        assertThat(d.reason()).contains("[g]").contains("lost");
+    }
+
+    @Test
+    void aGpuNodeNotReadyWithinTheGracePeriodKeepsTheClassAndAsksForARecheckAtItsEnd() {
+        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "10.0.0.1", true, NOW);
+        Node flapping = notReadySince(gpuNode("g", 1), NOW.minusSeconds(10));
+        ClassDecision d = decide(
+                "gpu", NOW.minusSeconds(600), List.of(running), List.of(running), List.of(flapping, cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("gpu");
+        assertThat(d.recheckAfter()).contains(Duration.ofSeconds(20));
+    }
+
+    @Test
+    void aDeletedGpuNodeIsLostAtOnceButAnotherFreeGpuNodeKeepsTheClass() {
+        Pod orphan = pod("g-0", "gen", "generate", "gpu", "gone", "10.0.0.1", true, NOW);
+        assertThat(ClassSelector.nodeLoss(List.of(orphan), List.of(gpuNode("g2", 1)), GRACE, NOW)
+                        .lost())
+                .containsExactly(orphan);
+        ClassDecision d = decide(
+                "gpu",
+                NOW.minusSeconds(600),
+                List.of(orphan),
+                List.of(orphan),
+                List.of(gpuNode("g2", 1), cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("gpu");
+        assertThat(d.changed()).isFalse();
+    }
+
     @Test
     void staysOnPreferredClassWhilePodsArePendingWithinTheGracePeriod() {
         Pod pending = pod("g-1", "gen", "generate", "gpu", null, null, false, NOW.minusSeconds(10));
