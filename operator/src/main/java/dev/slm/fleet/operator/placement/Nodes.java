@@ -18,16 +18,16 @@ public final class Nodes {
                 .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
-    /** Since when the node's Ready condition has not been True, if it is not True now (absent counts as lost). */
+    /** Since when the node's Ready condition has not been True, if it is not True now (no condition: since ever). */
     public static Optional<Instant> notReadySince(Node node) {
         if (node.getStatus() == null || node.getStatus().getConditions() == null) return Optional.of(Instant.EPOCH);
-        return node.getStatus().getConditions().stream()
+        Optional<io.fabric8.kubernetes.api.model.NodeCondition> ready = node.getStatus().getConditions().stream()
                 .filter(c -> "Ready".equals(c.getType()))
-                .findFirst()
-                .map(c -> "True".equals(c.getStatus())
-                        ? null
-                        : c.getLastTransitionTime() == null ? Instant.EPOCH : Instant.parse(c.getLastTransitionTime()))
-                .or(() -> Optional.of(Instant.EPOCH));
+                .findFirst();
+        if (ready.isEmpty()) return Optional.of(Instant.EPOCH);
+        if ("True".equals(ready.get().getStatus())) return Optional.empty();
+        String since = ready.get().getLastTransitionTime();
+        return Optional.of(since == null ? Instant.EPOCH : Instant.parse(since));
     }
 
     public static boolean isSchedulable(Node node) {

@@ -796,7 +796,7 @@ class OperatorIT {
         assertThatThrownBy(() -> helm("template", "bad", "../helm/slm-fleet", "--set", "replicaCount=two"))
                 .isInstanceOf(AssertionError.class);
         for (String values : List.of(
-                "watchNamespaces={}",
+                "leaderElection=true",
                 "watchNamespaces={" + ns + "}",
                 "metrics.serviceMonitor=true,metrics.prometheusRule=true")) {
             String rendered = helm(

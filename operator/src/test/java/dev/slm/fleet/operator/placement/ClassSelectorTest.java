@@ -32,6 +32,21 @@ class ClassSelectorTest {
     }
 
     @Test
+    void podsOnReadyNodesAreNeverLost() {
+        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "10.0.0.1", true, NOW);
+        ClassSelector.NodeLoss loss = ClassSelector.nodeLoss(List.of(running), List.of(gpuNode("g", 1)), GRACE, NOW);
+        assertThat(loss.lost()).isEmpty();
+        assertThat(loss.recheckAfter()).isEmpty();
+        ClassDecision d = decide(
+                "gpu",
+                NOW.minusSeconds(600),
+                List.of(running),
+                List.of(running),
+                List.of(gpuNode("g", 1), cpuNode("c")));
+        assertThat(d.hardwareClass()).isEqualTo("gpu");
+    }
+
+    @Test
     void aGpuNodeNotReadyPastTheGracePeriodMovesThePoolWhenNoOtherGpuIsFree() {
         Pod running = pod("g-0", "gen", "generate", "gpu", "g", "10.0.0.1", true, NOW);
         Node lost = notReadySince(gpuNode("g", 1), NOW.minus(GRACE));
