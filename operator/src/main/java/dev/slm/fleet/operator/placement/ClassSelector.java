@@ -110,7 +110,9 @@ public final class ClassSelector {
             String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
             if (nodeName == null || Pods.isTerminated(pod)) continue;
             Node node = byName.get(nodeName);
-            Optional<Instant> since = node == null ? Optional.of(Instant.EPOCH) : Nodes.notReadySince(node);
+            // A node missing from the cache is gone; a pod bound within the grace period may just be ahead of the
+            // node's own watch event, so its loss counts from its binding.
+            Optional<Instant> since = node == null ? Optional.of(Pods.scheduledAt(pod)) : Nodes.notReadySince(node);
             if (since.isEmpty()) continue;
             Duration down = Duration.between(since.get(), now);
             if (down.compareTo(grace) >= 0) {

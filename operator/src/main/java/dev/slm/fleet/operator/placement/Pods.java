@@ -29,6 +29,14 @@ public final class Pods {
                 .map(c -> c.getLastTransitionTime() == null ? Instant.EPOCH : Instant.parse(c.getLastTransitionTime()));
     }
 
+    /** When the pod was bound to its node (PodScheduled=True), or the epoch when that is not recorded. */
+    public static Instant scheduledAt(Pod pod) {
+        return condition(pod, "PodScheduled")
+                .filter(c -> "True".equals(c.getStatus()) && c.getLastTransitionTime() != null)
+                .map(c -> Instant.parse(c.getLastTransitionTime()))
+                .orElse(Instant.EPOCH);
+    }
+
     static Optional<PodCondition> condition(Pod pod, String type) {
         if (pod.getStatus() == null || pod.getStatus().getConditions() == null) return Optional.empty();
         return pod.getStatus().getConditions().stream()

@@ -32,6 +32,21 @@ class ClassSelectorTest {
     }
 
     @Test
+    void aPodJustBoundToANodeNotYetInTheCacheIsNotLost() {
+        Pod fresh = pod("g-0", "gen", "generate", "gpu", "new-node", "10.0.0.1", true, NOW);
+        fresh.getStatus()
+                .getConditions()
+                .add(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+                        .withType("PodScheduled")
+                        .withStatus("True")
+                        .withLastTransitionTime(NOW.minusSeconds(1).toString())
+                        .build());
+        ClassSelector.NodeLoss loss = ClassSelector.nodeLoss(List.of(fresh), List.of(), GRACE, NOW);
+        assertThat(loss.lost()).isEmpty();
+        assertThat(loss.recheckAfter()).contains(GRACE.minusSeconds(1));
+    }
+
+    @Test
     void podsOnReadyNodesAreNeverLost() {
         Pod running = pod("g-0", "gen", "generate", "gpu", "g", "10.0.0.1", true, NOW);
         ClassSelector.NodeLoss loss = ClassSelector.nodeLoss(List.of(running), List.of(gpuNode("g", 1)), GRACE, NOW);
