@@ -1,16 +1,17 @@
 package dev.slm.fleet.cli;
 
-import com.google.protobuf.util.JsonFormat;
+import dev.slm.fleet.api.v1alpha1.SlmWorker;
+import dev.slm.fleet.contract.ConfigCodec;
+import dev.slm.fleet.contract.FleetCompiler;
+import dev.slm.fleet.contract.FleetManifest;
 import dev.slm.fleet.contract.RoutingTableCodec;
+import dev.slm.fleet.contract.WorkerEnv;
 import dev.slm.fleet.proto.v1.Endpoint;
-import dev.slm.fleet.proto.v1.IntentDef;
 import dev.slm.fleet.proto.v1.PipelineConfig;
 import dev.slm.fleet.proto.v1.Priority;
 import dev.slm.fleet.proto.v1.RoutingTable;
-import dev.slm.fleet.proto.v1.TaskParameters;
+import dev.slm.fleet.proto.v1.StageGroup;
 import dev.slm.fleet.proto.v1.TaskRoute;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,56 +28,95 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Local mode: starts the workers and the router named in one config file as local processes on 127.0.0.1, waits for
- * them to be ready, writes the routing table file the router watches, then opens the chat. Every child process is
- * stopped on exit, Ctrl-C included.
+ * Local mode: runs the YAML a cluster gets (one SlmCluster, its SlmWorkers, ConfigMaps) as local processes on
+ * 127.0.0.1. The same compile step as the operator turns it into the router's pipeline file and each worker's task
+ * parameters; one process per SlmWorker (replicas and hardware placement are the cluster's business). Waits for them
+ * to be ready, writes the routing table file the router watches, then opens the chat. Every child process is stopped
+ * on exit, Ctrl-C included. Only local knobs (ports, nice, JVM options) come from flags.
  */
 public final class LocalMode {
 
-    record WorkerSpec(
-            String name,
-            String task,
-            String model,
-            String tokenizer,
-            int grpcPort,
-            int httpPort,
-            boolean optional,
-            boolean sessionAffine,
-            String description,
-            JsonObject parameters) {}
+    static final String DEFAULT_FILE = "config/samples/chatbot.yaml";
+    static final List<String> DEFAULT_JVM_ARGS = List.of("-XX:+UseSerialGC", "-Xmx384m", "-XX:TieredStopAtLevel=1");
+
+    /** Local-only settings: none of them is part of the fleet's model. */
+    record Options(int routerHttp, int routerGrpc, int workerPortBase, int nice, List<String> jvmArgs) {
+        static Options defaults() {
+            return new Options(18080, 19080, 19101, 10, DEFAULT_JVM_ARGS);
+        }
+    }
+
+    /** One worker process: its SlmWorker, its ports, and whether the pipeline can do without it. */
+    record WorkerSpec(SlmWorker worker, int grpcPort, int httpPort, boolean optional) {
+        String name() {
+            return worker.getMetadata().getName();
+        }
+
+        String task() {
+            return worker.getSpec().task.value();
+        }
+    }
 
     private final Path root;
     private final Path runDir;
-    private final JsonObject config;
+    private final FleetManifest manifest;
+    private final Options options;
     private final List<Process> children = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong tableVersion = new java.util.concurrent.atomic.AtomicLong();
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
-    LocalMode(Path root, Path configFile) throws IOException {
+    LocalMode(Path root, Path file, Options options) throws IOException {
         this.root = root;
-        this.config = new JsonObject(Files.readString(configFile, StandardCharsets.UTF_8));
-        this.runDir = root.resolve("router/target/local-run/" + config.getString("name", "local"));
+        this.options = options;
+        this.manifest = FleetManifest.parse(Files.readString(file, StandardCharsets.UTF_8));
+        this.runDir = root.resolve(
+                "cli/target/local-run/" + manifest.cluster().getMetadata().getName());
         Files.createDirectories(runDir.resolve("logs"));
     }
 
     public static void main(String[] args) throws Exception {
         Path root =
                 Path.of(System.getProperty("slm.root", ".")).toAbsolutePath().normalize();
-        Path configFile = root.resolve("config/local/chatbot.json");
+        Path file = root.resolve(DEFAULT_FILE);
         String once = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--config" -> configFile = Path.of(args[++i]).toAbsolutePath();
-                case "--once" -> once = args[++i];
-                default -> {
-                    System.err.println("unknown argument " + args[i]
-                            + "\nusage: slm local [--config config/local/chatbot.json] [--once \"text\"]");
-                    System.exit(2);
+        Options d = Options.defaults();
+        int http = d.routerHttp(), grpc = d.routerGrpc(), base = d.workerPortBase(), nice = d.nice();
+        List<String> jvmArgs = new ArrayList<>();
+        String usage = "usage: slm local [FILE.yaml (default " + DEFAULT_FILE + ")] [--once \"text\"] [--http-port N]"
+                + " [--grpc-port N] [--worker-port-base N] [--nice N] [--jvm-arg ARG]...";
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--once" -> once = args[++i];
+                    case "--http-port" -> http = Integer.parseInt(args[++i]);
+                    case "--grpc-port" -> grpc = Integer.parseInt(args[++i]);
+                    case "--worker-port-base" -> base = Integer.parseInt(args[++i]);
+                    case "--nice" -> nice = Integer.parseInt(args[++i]);
+                    case "--jvm-arg" -> jvmArgs.add(args[++i]);
+                    case "-h", "--help" -> {
+                        System.out.println(usage);
+                        System.exit(0);
+                    }
+                    default -> {
+                        if (args[i].startsWith("--")) throw new IllegalArgumentException("unknown flag " + args[i]);
+                        file = Path.of(args[i]).isAbsolute() ? Path.of(args[i]) : root.resolve(args[i]);
+                    }
                 }
             }
+        } catch (ArrayIndexOutOfBoundsException | IllegalArgumentException e) {
+            System.err.println((e.getMessage() == null ? "" : e.getMessage() + "\n") + usage);
+            System.exit(2);
         }
-        LocalMode local = new LocalMode(root, configFile);
+        LocalMode local;
+        try {
+            local = new LocalMode(
+                    root, file, new Options(http, grpc, base, nice, jvmArgs.isEmpty() ? DEFAULT_JVM_ARGS : jvmArgs));
+        } catch (IllegalArgumentException e) {
+            System.err.println(root.relativize(file.toAbsolutePath()) + ": " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(local::stopAll, "stop-children"));
         int rc;
         try {
@@ -107,21 +147,27 @@ public final class LocalMode {
         }
     }
 
+    /** The router's pipeline, compiled from the file exactly as the operator compiles it. */
+    PipelineConfig pipelineConfig() {
+        return manifest.pipeline();
+    }
+
     Fleet startFleet() throws Exception {
         List<WorkerSpec> workers = workers();
         Path pipelineFile = runDir.resolve("pipeline.json");
-        Files.writeString(pipelineFile, JsonFormat.printer().print(pipelineConfig()));
+        Files.writeString(pipelineFile, ConfigCodec.json(pipelineConfig()));
         Path routingFile = runDir.resolve("routing-table.json");
         writeTable(routingFile, List.of());
 
-        say("starting %d workers and the router (logs in %s)", workers.size(), root.relativize(runDir.resolve("logs")));
+        say(
+                "%s: starting %d workers and the router (logs in %s)",
+                manifest.cluster().getMetadata().getName(), workers.size(), root.relativize(runDir.resolve("logs")));
         Map<WorkerSpec, Process> started = new LinkedHashMap<>();
         for (WorkerSpec w : workers) {
             started.put(w, startWorker(w));
         }
-        JsonObject router = config.getJsonObject("router", new JsonObject());
-        int routerHttp = router.getInteger("httpPort", 18080);
-        int routerGrpc = router.getInteger("grpcPort", 19080);
+        int routerHttp = options.routerHttp();
+        int routerGrpc = options.routerGrpc();
         List<String> routerProps = new ArrayList<>(List.of(
                 "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.grpc.server.host=127.0.0.1",
@@ -129,9 +175,7 @@ public final class LocalMode {
                 "-Dquarkus.grpc.server.port=" + routerGrpc,
                 "-Dslm.router.pipeline-file=" + pipelineFile,
                 "-Dslm.router.routing.file=" + routingFile));
-        config.getJsonArray("routerProperties", new JsonArray()).forEach(p -> routerProps.add(String.valueOf(p)));
-        Process routerProcess =
-                startJava("router", jar("router"), routerProps, config.getJsonArray("routerJvmArgs", jvmArgs()), 0);
+        Process routerProcess = startJava("router", jar("router"), routerProps, Map.of(), 0);
 
         List<WorkerSpec> ready = new ArrayList<>();
         List<String> missing = new ArrayList<>();
@@ -143,16 +187,14 @@ public final class LocalMode {
                 ready.add(w);
                 writeTable(routingFile, ready);
                 say(
-                        "  ready  %-10s %-16s 127.0.0.1:%d  (%.1f s)%s",
-                        w.name(),
-                        w.task(),
-                        w.grpcPort(),
-                        (System.nanoTime() - t0) / 1e9,
-                        w.description().isEmpty() ? "" : "  " + w.description());
+                        "  ready  %-10s %-16s 127.0.0.1:%d  (%.1f s)",
+                        w.name(), w.task(), w.grpcPort(), (System.nanoTime() - t0) / 1e9);
             } else if (w.optional()) {
                 missing.add(w.task());
                 entry.getValue().destroy();
-                say("  absent %-10s %-16s %s", w.name(), w.task(), failure);
+                say(
+                        "  absent %-10s %-16s %s",
+                        w.name(), w.task(), failure.lines().findFirst().orElse(""));
             } else {
                 throw new StartupFailed(w.name() + ": " + failure);
             }
@@ -166,76 +208,43 @@ public final class LocalMode {
                         + "http://127.0.0.1:%d/q/metrics",
                 routerHttp, routerGrpc, routerHttp);
         if (missing.contains("generate")) {
-            say("no generator is running: answers come from the rule-based fallback path (templates per intent).");
+            say("no generator is running: answers come from the rule-based fallback path, and say so.");
         }
         return new Fleet(routerHttp, routerGrpc, routingFile, ready, missing);
     }
 
-    private List<WorkerSpec> workers() {
+    /** One process per SlmWorker, in file order; a worker is optional when every stage using its task is. */
+    List<WorkerSpec> workers() {
+        List<StageGroup> stages = pipelineConfig().getStagesList();
         List<WorkerSpec> out = new ArrayList<>();
-        JsonArray array = config.getJsonArray("workers", new JsonArray());
-        for (int i = 0; i < array.size(); i++) {
-            JsonObject w = array.getJsonObject(i);
-            out.add(new WorkerSpec(
-                    w.getString("name"),
-                    w.getString("task"),
-                    w.getString("model", "builtin:all-minilm-l6-v2-q"),
-                    w.getString("tokenizer"),
-                    w.getInteger("grpcPort"),
-                    w.getInteger("httpPort"),
-                    w.getBoolean("optional", false),
-                    w.getBoolean("sessionAffine", false),
-                    w.getString("description", ""),
-                    w.getJsonObject("parameters", new JsonObject())));
+        int i = 0;
+        for (SlmWorker w : manifest.workers()) {
+            String task = w.getSpec().task.value();
+            boolean optional =
+                    stages.stream().filter(g -> g.getTasksList().contains(task)).allMatch(StageGroup::getOptional);
+            int grpc = options.workerPortBase() + i;
+            out.add(new WorkerSpec(w, grpc, grpc - 1000, optional));
+            i++;
         }
         return out;
-    }
-
-    private List<IntentDef> intents() throws IOException {
-        List<IntentDef> out = new ArrayList<>();
-        JsonArray array = config.getJsonArray("intents", new JsonArray());
-        for (int i = 0; i < array.size(); i++) {
-            IntentDef.Builder b = IntentDef.newBuilder();
-            JsonFormat.parser().merge(array.getJsonObject(i).encode(), b);
-            out.add(b.build());
-        }
-        return out;
-    }
-
-    private PipelineConfig pipelineConfig() throws IOException {
-        PipelineConfig.Builder b = PipelineConfig.newBuilder();
-        JsonFormat.parser()
-                .merge(config.getJsonObject("pipeline", new JsonObject()).encode(), b);
-        b.setCluster(config.getString("name", "local"));
-        for (IntentDef d : intents()) {
-            if (!d.getFallbackTemplate().isEmpty() && !b.getFallback().containsTemplates(d.getName())) {
-                b.getFallbackBuilder().putTemplates(d.getName(), d.getFallbackTemplate());
-            }
-        }
-        return b.build();
     }
 
     private Process startWorker(WorkerSpec w) throws IOException {
-        TaskParameters.Builder params = TaskParameters.newBuilder();
-        JsonFormat.parser().merge(w.parameters().encode(), params);
-        if (w.task().equals("classify-intent") && params.getIntentsCount() == 0) {
-            params.addAllIntents(intents());
-        }
         Path taskFile = runDir.resolve(w.name() + "-task.json");
-        Files.writeString(taskFile, JsonFormat.printer().print(params.build()));
-        List<String> props = new ArrayList<>(List.of(
+        Files.writeString(taskFile, ConfigCodec.json(FleetCompiler.taskParameters(w.worker())));
+        var model = w.worker().getSpec().model;
+        Map<String, String> env = new LinkedHashMap<>(WorkerEnv.of(
+                w.worker(),
+                resolve(model.uri),
+                model.tokenizerUri == null ? null : resolve(model.tokenizerUri),
+                "cpu",
+                taskFile.toString()));
+        List<String> props = List.of(
                 "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.grpc.server.host=127.0.0.1",
                 "-Dquarkus.http.port=" + w.httpPort(),
-                "-Dquarkus.grpc.server.port=" + w.grpcPort(),
-                "-Dslm.worker.name=" + w.name(),
-                "-Dslm.worker.task=" + w.task(),
-                "-Dslm.worker.model.uri=" + resolve(w.model()),
-                "-Dslm.worker.task-config-file=" + taskFile));
-        if (w.tokenizer() != null) {
-            props.add("-Dslm.worker.model.tokenizer-uri=" + resolve(w.tokenizer()));
-        }
-        return startJava(w.name(), jar("worker"), props, jvmArgs(), config.getInteger("workerNice", 0));
+                "-Dquarkus.grpc.server.port=" + w.grpcPort());
+        return startJava(w.name(), jar("worker"), props, env, options.nice());
     }
 
     private static final java.util.Optional<Path> NICE = java.util.stream.Stream.of("/usr/bin/nice", "/bin/nice")
@@ -243,12 +252,15 @@ public final class LocalMode {
             .filter(Files::isExecutable)
             .findFirst();
 
-    private JsonArray jvmArgs() {
-        return config.getJsonArray("jvmArgs", new JsonArray());
-    }
-
+    /** Relative paths (and file: URIs with relative paths) are relative to the repository root. */
     private String resolve(String uri) {
-        if (uri.contains(":") && !uri.startsWith("/")) {
+        if (uri == null) {
+            throw new StartupFailed("a worker has no spec.model.uri (local mode cannot mount spec.model.volume)");
+        }
+        if (uri.startsWith("file:") && !uri.startsWith("file:/")) {
+            return "file:" + root.resolve(uri.substring(5));
+        }
+        if (uri.contains(":") || uri.startsWith("/")) {
             return uri;
         }
         return root.resolve(uri).toString();
@@ -268,20 +280,21 @@ public final class LocalMode {
      *             inference threads can take every core; a router that waits for CPU behind them makes its
      *             admission and shed decisions late. In a cluster the pods' CPU requests do the same job.
      */
-    private Process startJava(String name, Path jar, List<String> props, JsonArray jvmArgs, int nice)
+    private Process startJava(String name, Path jar, List<String> props, Map<String, String> env, int nice)
             throws IOException {
         List<String> cmd = new ArrayList<>();
         if (nice > 0 && NICE.isPresent()) {
             cmd.addAll(List.of(NICE.get().toString(), "-n", Integer.toString(nice)));
         }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        jvmArgs.forEach(a -> cmd.add(String.valueOf(a)));
+        cmd.addAll(options.jvmArgs());
         cmd.addAll(props);
         cmd.add("-jar");
         cmd.add(jar.toString());
         Path log = runDir.resolve("logs").resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd)
-                .directory(root.toFile())
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        Process p = pb.directory(root.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -337,29 +350,38 @@ public final class LocalMode {
         }
     }
 
-    /** Writes the table atomically; returns its version (monotonic per run). */
-    long writeTable(Path file, List<WorkerSpec> ready) throws IOException {
-        Map<String, TaskRoute.Builder> routes = new LinkedHashMap<>();
-        for (WorkerSpec w : ready) {
-            TaskRoute.Builder r =
-                    routes.computeIfAbsent(w.task(), t -> TaskRoute.newBuilder().setTask(t));
-            r.setSessionAffine(r.getSessionAffine() || w.sessionAffine());
-            r.addEndpoints(Endpoint.newBuilder()
-                    .setAddress("127.0.0.1:" + w.grpcPort())
-                    .setPod(w.name())
-                    .setNode("localhost")
-                    .setWorker(w.name())
-                    .setWeight(1));
-        }
+    /** The table the operator would write for these ready workers: the compiled routes plus their endpoints. */
+    RoutingTable table(List<WorkerSpec> ready) {
         RoutingTable.Builder table = RoutingTable.newBuilder()
-                .setCluster(config.getString("name", "local"))
+                .setCluster(manifest.cluster().getMetadata().getName())
                 .setNamespace("local")
                 .setVersion(tableVersion.incrementAndGet());
-        routes.values().forEach(table::addTasks);
+        for (TaskRoute route : FleetCompiler.routes(manifest.workers())) {
+            TaskRoute.Builder r = route.toBuilder();
+            for (WorkerSpec w : ready) {
+                if (w.task().equals(route.getTask())) {
+                    r.addEndpoints(Endpoint.newBuilder()
+                            .setAddress(RoutingTableCodec.address("127.0.0.1", w.grpcPort()))
+                            .setPod(w.name())
+                            .setNode("localhost")
+                            .setHardwareClass("cpu")
+                            .setWorker(w.name())
+                            .setWeight(1));
+                }
+            }
+            table.addTasks(r);
+        }
+        return table.setContentHash(RoutingTableCodec.contentHash(table.getTasksList()))
+                .build();
+    }
+
+    /** Writes the table atomically; returns its version (monotonic per run). */
+    long writeTable(Path file, List<WorkerSpec> ready) throws IOException {
+        RoutingTable table = table(ready);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, RoutingTableCodec.toJson(table.build()));
+        Files.writeString(tmp, RoutingTableCodec.toJson(table));
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return tableVersion.get();
+        return table.getVersion();
     }
 
     void stopAll() {

@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * Load generator for the router (not a test): starts local mode from config/local/chatbot.json, then measures
+ * Load generator for the router (not a test): starts local mode from config/samples/chatbot.yaml, then measures
  * router overhead, end-to-end chat latency, time to first token and behaviour under 2x overload, and prints
  * markdown tables. {@code ./slm bench}.
  */
@@ -45,10 +45,8 @@ public final class RouterBench {
     public static void main(String[] args) throws Exception {
         Path root =
                 Path.of(System.getProperty("slm.root", ".")).toAbsolutePath().normalize();
-        Path config = args.length > 1 && args[0].equals("--config")
-                ? Path.of(args[1])
-                : root.resolve("config/local/chatbot.json");
-        LocalMode local = new LocalMode(root, config);
+        Path file = args.length > 0 ? Path.of(args[0]) : root.resolve(LocalMode.DEFAULT_FILE);
+        LocalMode local = new LocalMode(root, file, LocalMode.Options.defaults());
         Runtime.getRuntime().addShutdownHook(new Thread(local::stopAll));
         try {
             run(local, local.startFleet());

@@ -1,5 +1,8 @@
 package dev.slm.fleet.operator;
 
+import dev.slm.fleet.contract.ConfigMaps;
+import dev.slm.fleet.contract.Ports;
+
 /** Label, annotation and naming conventions shared by the reconcilers, the routing table and the tests. */
 public final class Labels {
     public static final String PREFIX = "fleet.slm.dev/";
@@ -17,17 +20,17 @@ public final class Labels {
     public static final String MODEL_SHA256 = PREFIX + "model-sha256";
     public static final String CONFIG_HASH = PREFIX + "config-hash";
 
-    public static final String ROUTING_KEY = "routing-table.json";
-    public static final String PIPELINE_KEY = "pipeline.json";
-    public static final String TASK_PARAMETERS_KEY = "task-parameters.json";
+    public static final String ROUTING_KEY = ConfigMaps.ROUTING_KEY;
+    public static final String PIPELINE_KEY = ConfigMaps.PIPELINE_KEY;
+    public static final String TASK_PARAMETERS_KEY = ConfigMaps.TASK_PARAMETERS_KEY;
 
-    public static final int GRPC_PORT = 9000;
-    public static final int HTTP_PORT = 8080;
+    public static final int GRPC_PORT = Ports.GRPC;
+    public static final int HTTP_PORT = Ports.HTTP;
 
     private Labels() {}
 
     public static String taskConfigMap(String worker) {
-        return worker + "-task";
+        return ConfigMaps.taskParameters(worker);
     }
 
     public static String routerName(String cluster) {
@@ -35,10 +38,10 @@ public final class Labels {
     }
 
     public static String pipelineConfigMap(String cluster) {
-        return cluster + "-pipeline";
+        return ConfigMaps.pipeline(cluster);
     }
 
     public static String routingConfigMap(String cluster) {
-        return cluster + "-routing";
+        return ConfigMaps.routing(cluster);
     }
 }

@@ -26,6 +26,12 @@ public class SlmClusterSpec {
             "The router: replicas, priorities and queue limits, confidence threshold, fallback policy.")
     public RouterSpec router;
 
+    @JsonPropertyDescription("Knowledge base the router retrieves facts from for the generator.")
+    public RetrievalSpec retrieval;
+
+    @JsonPropertyDescription("Answer post-processing: blocked words, length cap.")
+    public PostProcessSpec postProcess;
+
     @JsonPropertyDescription("Probe and placement timing for the pools of this cluster.")
     public HealthCheckSpec healthCheck;
 }

@@ -175,9 +175,10 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                             table.getContentHash()));
         }
 
+        var pipeline = RouterResources.pipelineConfig(cluster, workers, knowledgeBase(client, cluster));
         Applier.apply(
                 context,
-                RouterResources.pipelineConfigMap(cluster),
+                RouterResources.pipelineConfigMap(cluster, pipeline),
                 named(context, ConfigMap.class, Labels.pipelineConfigMap(name)));
         String router = Labels.routerName(name);
         Applier.apply(context, RouterResources.serviceAccount(cluster), named(context, ServiceAccount.class, router));
@@ -193,7 +194,7 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 NetworkPolicies.router(cluster),
                 named(context, NetworkPolicy.class, NetworkPolicies.routerName(cluster)));
         Optional<Deployment> routerDeployment = named(context, Deployment.class, router);
-        Applier.apply(context, RouterResources.deployment(cluster, config), routerDeployment);
+        Applier.apply(context, RouterResources.deployment(cluster, pipeline, config), routerDeployment);
 
         SlmClusterStatus previousStatus = cluster.getStatus() == null ? new SlmClusterStatus() : cluster.getStatus();
         SlmClusterStatus status = new SlmClusterStatus();
@@ -313,5 +314,17 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 && w.getStatus().conditions != null
                 && w.getStatus().conditions.stream()
                         .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** The entries of spec.retrieval.configMapName; none while it does not exist. */
+    private static Map<String, String> knowledgeBase(
+            io.fabric8.kubernetes.client.KubernetesClient client, SlmCluster cluster) {
+        var retrieval = cluster.getSpec() == null ? null : cluster.getSpec().retrieval;
+        if (retrieval == null || retrieval.configMapName == null) return Map.of();
+        ConfigMap cm = client.configMaps()
+                .inNamespace(cluster.getMetadata().getNamespace())
+                .withName(retrieval.configMapName)
+                .get();
+        return cm == null || cm.getData() == null ? Map.of() : cm.getData();
     }
 }

@@ -2,19 +2,15 @@ package dev.slm.fleet.operator.router;
 
 import static dev.slm.fleet.operator.Labels.*;
 
-import dev.slm.fleet.api.v1alpha1.FallbackSpec;
-import dev.slm.fleet.api.v1alpha1.PrioritySpec;
 import dev.slm.fleet.api.v1alpha1.RouterSpec;
 import dev.slm.fleet.api.v1alpha1.SlmCluster;
-import dev.slm.fleet.api.v1alpha1.StageSpec;
-import dev.slm.fleet.api.v1alpha1.Task;
+import dev.slm.fleet.api.v1alpha1.SlmWorker;
+import dev.slm.fleet.contract.ConfigCodec;
+import dev.slm.fleet.contract.Env;
+import dev.slm.fleet.contract.FleetCompiler;
 import dev.slm.fleet.operator.OperatorConfig;
-import dev.slm.fleet.operator.workload.TaskParametersMapper;
 import dev.slm.fleet.operator.workload.WorkerResources;
-import dev.slm.fleet.proto.v1.FallbackPolicy;
 import dev.slm.fleet.proto.v1.PipelineConfig;
-import dev.slm.fleet.proto.v1.PriorityClass;
-import dev.slm.fleet.proto.v1.StageGroup;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -30,6 +26,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,68 +37,14 @@ public final class RouterResources {
 
     private RouterResources() {}
 
-    public static List<PrioritySpec> defaultPriorities() {
-        return List.of(
-                priority("critical", 0, 64, PrioritySpec.OnOverload.QUEUE),
-                priority("standard", 1, 32, PrioritySpec.OnOverload.FALLBACK),
-                priority("sheddable", 2, 8, PrioritySpec.OnOverload.SHED));
-    }
-
-    private static PrioritySpec priority(String name, int rank, int queue, PrioritySpec.OnOverload onOverload) {
-        PrioritySpec p = new PrioritySpec();
-        p.name = name;
-        p.rank = rank;
-        p.queueLimit = queue;
-        p.onOverload = onOverload;
-        return p;
-    }
-
+    /** The router's pipeline, compiled by the contract (see {@link FleetCompiler#pipeline}). */
     public static PipelineConfig pipelineConfig(SlmCluster cluster) {
-        var spec = cluster.getSpec();
-        PipelineConfig.Builder b =
-                PipelineConfig.newBuilder().setCluster(cluster.getMetadata().getName());
-        List<StageSpec> stages = spec.pipeline == null || spec.pipeline.isEmpty() ? defaultStages() : spec.pipeline;
-        for (StageSpec s : stages) {
-            b.addStages(StageGroup.newBuilder()
-                    .addAllTasks(s.tasks.stream().map(Task::value).toList())
-                    .setOptional(Boolean.TRUE.equals(s.optional)));
-        }
-        RouterSpec router = spec.router == null ? new RouterSpec() : spec.router;
-        List<PrioritySpec> priorities =
-                router.priorities == null || router.priorities.isEmpty() ? defaultPriorities() : router.priorities;
-        for (PrioritySpec p : priorities) {
-            PriorityClass.Builder pc =
-                    PriorityClass.newBuilder().setName(p.name).setRank(p.rank).setQueueLimit(p.queueLimit);
-            if (p.latencyBudgetMs != null) pc.setLatencyBudgetMs(p.latencyBudgetMs);
-            pc.setOnOverload(p.onOverload == null ? "queue" : p.onOverload.value());
-            b.addPriorities(pc);
-        }
-        b.setDefaultPriority(
-                router.defaultPriority != null
-                        ? router.defaultPriority
-                        : priorities.stream().anyMatch(p -> p.name.equals("standard"))
-                                ? "standard"
-                                : priorities.get(0).name);
-        if (router.confidenceThreshold != null) b.setConfidenceThreshold(router.confidenceThreshold.floatValue());
-        if (router.defaultDeadlineMs != null) b.setDefaultDeadlineMs(router.defaultDeadlineMs);
-        FallbackSpec f = router.fallback;
-        if (f != null) {
-            FallbackPolicy.Builder fp = FallbackPolicy.newBuilder().setMode(f.mode.value());
-            if (f.templates != null) fp.putAllTemplates(f.templates);
-            if (f.defaultTemplate != null) fp.setDefaultTemplate(f.defaultTemplate);
-            if (f.retryAfterSeconds != null) fp.setRetryAfterSeconds(f.retryAfterSeconds);
-            b.setFallback(fp);
-        }
-        return b.build();
+        return pipelineConfig(cluster, List.of(), Map.of());
     }
 
-    static List<StageSpec> defaultStages() {
-        StageSpec understand = new StageSpec();
-        understand.tasks = List.of(Task.CLASSIFY_INTENT, Task.EXTRACT_SLOTS);
-        StageSpec generate = new StageSpec();
-        generate.tasks = List.of(Task.GENERATE);
-        generate.optional = true;
-        return List.of(understand, generate);
+    public static PipelineConfig pipelineConfig(
+            SlmCluster cluster, Collection<SlmWorker> workers, Map<String, String> knowledgeBase) {
+        return FleetCompiler.pipeline(cluster, workers, knowledgeBase);
     }
 
     public static Map<String, String> labels(SlmCluster cluster) {
@@ -124,12 +67,16 @@ public final class RouterResources {
     }
 
     public static ConfigMap pipelineConfigMap(SlmCluster cluster) {
+        return pipelineConfigMap(cluster, pipelineConfig(cluster));
+    }
+
+    public static ConfigMap pipelineConfigMap(SlmCluster cluster, PipelineConfig pipeline) {
         return new ConfigMapBuilder()
                 .withMetadata(meta(
                         cluster,
                         dev.slm.fleet.operator.Labels.pipelineConfigMap(
                                 cluster.getMetadata().getName())))
-                .withData(Map.of(PIPELINE_KEY, TaskParametersMapper.json(pipelineConfig(cluster))))
+                .withData(Map.of(PIPELINE_KEY, ConfigCodec.json(pipeline)))
                 .build();
     }
 
@@ -203,9 +150,13 @@ public final class RouterResources {
     }
 
     public static Deployment deployment(SlmCluster cluster, OperatorConfig config) {
+        return deployment(cluster, pipelineConfig(cluster), config);
+    }
+
+    public static Deployment deployment(SlmCluster cluster, PipelineConfig pipeline, OperatorConfig config) {
         String name = cluster.getMetadata().getName();
         RouterSpec router = cluster.getSpec().router == null ? new RouterSpec() : cluster.getSpec().router;
-        String pipelineJson = TaskParametersMapper.json(pipelineConfig(cluster));
+        String pipelineJson = ConfigCodec.json(pipeline);
         return new DeploymentBuilder()
                 .withMetadata(meta(cluster, routerName(name)))
                 .withNewSpec()
@@ -244,11 +195,11 @@ public final class RouterResources {
                 .withProtocol("TCP")
                 .endPort()
                 .addNewEnv()
-                .withName("SLM_ROUTER_PIPELINE_FILE")
+                .withName(Env.ROUTER_PIPELINE_FILE)
                 .withValue(PIPELINE_DIR + "/" + PIPELINE_KEY)
                 .endEnv()
                 .addNewEnv()
-                .withName("SLM_ROUTER_ROUTING_CONFIGMAP")
+                .withName(Env.ROUTER_ROUTING_CONFIGMAP)
                 .withValue(cluster.getMetadata().getNamespace() + "/"
                         + dev.slm.fleet.operator.Labels.routingConfigMap(name))
                 .endEnv()

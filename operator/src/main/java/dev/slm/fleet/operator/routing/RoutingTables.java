@@ -1,11 +1,9 @@
 package dev.slm.fleet.operator.routing;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
+import dev.slm.fleet.contract.RoutingTableCodec;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.operator.placement.Nodes;
 import dev.slm.fleet.operator.placement.Pods;
-import dev.slm.fleet.operator.workload.WorkerResources;
 import dev.slm.fleet.proto.v1.Endpoint;
 import dev.slm.fleet.proto.v1.RoutingTable;
 import dev.slm.fleet.proto.v1.TaskRoute;
@@ -80,12 +78,11 @@ public final class RoutingTables {
     }
 
     static String address(String ip, int port) {
-        return ip.contains(":") ? "[" + ip + "]:" + port : ip + ":" + port;
+        return RoutingTableCodec.address(ip, port);
     }
 
     public static String contentHash(List<TaskRoute> routes) {
-        return WorkerResources.sha256(
-                json(RoutingTable.newBuilder().addAllTasks(routes).build()));
+        return RoutingTableCodec.contentHash(routes);
     }
 
     /** The next table: same version when the content is unchanged, else the previous version plus one. */
@@ -104,20 +101,15 @@ public final class RoutingTables {
     }
 
     public static String json(RoutingTable table) {
-        try {
-            return JsonFormat.printer().print(table);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
+        return RoutingTableCodec.toJson(table);
     }
 
+    /** The previous table, when there is a valid one (an invalid table is replaced, never built upon). */
     public static Optional<RoutingTable> parse(String json) {
         if (json == null || json.isBlank()) return Optional.empty();
         try {
-            RoutingTable.Builder b = RoutingTable.newBuilder();
-            JsonFormat.parser().ignoringUnknownFields().merge(json, b);
-            return Optional.of(b.build());
-        } catch (InvalidProtocolBufferException e) {
+            return Optional.of(RoutingTableCodec.parse(json));
+        } catch (RoutingTableCodec.InvalidRoutingTableException e) {
             return Optional.empty();
         }
     }
