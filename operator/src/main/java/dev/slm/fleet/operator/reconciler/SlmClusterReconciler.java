@@ -19,6 +19,7 @@ import dev.slm.fleet.operator.Log;
 import dev.slm.fleet.operator.OperatorConfig;
 import dev.slm.fleet.operator.placement.HardwareClasses;
 import dev.slm.fleet.operator.placement.Nodes;
+import dev.slm.fleet.operator.router.RouterAvailability;
 import dev.slm.fleet.operator.router.RouterResources;
 import dev.slm.fleet.operator.routing.RoutingTables;
 import dev.slm.fleet.operator.routing.WorkerRoute;
@@ -33,6 +34,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -118,7 +120,8 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 EventSources.owned(ServiceAccount.class, ROUTER_SELECTOR, SlmCluster.class, context),
                 EventSources.owned(Role.class, ROUTER_SELECTOR, SlmCluster.class, context),
                 EventSources.owned(RoleBinding.class, ROUTER_SELECTOR, SlmCluster.class, context),
-                EventSources.owned(NetworkPolicy.class, ROUTER_SELECTOR, SlmCluster.class, context));
+                EventSources.owned(NetworkPolicy.class, ROUTER_SELECTOR, SlmCluster.class, context),
+                EventSources.owned(PodDisruptionBudget.class, ROUTER_SELECTOR, SlmCluster.class, context));
     }
 
     @Override
@@ -193,6 +196,10 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 context,
                 NetworkPolicies.router(cluster),
                 named(context, NetworkPolicy.class, NetworkPolicies.routerName(cluster)));
+        Applier.apply(
+                context,
+                RouterAvailability.podDisruptionBudget(cluster),
+                named(context, PodDisruptionBudget.class, router));
         Optional<Deployment> routerDeployment = named(context, Deployment.class, router);
         Applier.apply(context, RouterResources.deployment(cluster, pipeline, config), routerDeployment);
 

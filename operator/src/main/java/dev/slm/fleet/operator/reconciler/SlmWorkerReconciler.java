@@ -69,6 +69,11 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
         InformerEventSource<SlmCluster, SlmWorker> clusters = new InformerEventSource<>(
                 InformerEventSourceConfiguration.from(SlmCluster.class, SlmWorker.class)
                         .withName("slmcluster")
+                        // Workers read only the cluster's spec: its status (written on every routing change) wakes
+                        // none.
+                        .withOnUpdateFilter((newCluster, oldCluster) -> !java.util.Objects.equals(
+                                newCluster.getMetadata().getGeneration(),
+                                oldCluster.getMetadata().getGeneration()))
                         .withSecondaryToPrimaryMapper(c -> context.getPrimaryCache()
                                 .list(
                                         c.getMetadata().getNamespace(),

@@ -219,7 +219,7 @@ public final class RouterResources {
                 .withName("QUARKUS_GRPC_SERVER_HOST")
                 .withValue("0.0.0.0")
                 .endEnv()
-                .withResources(router.resources)
+                .withResources(RouterAvailability.resources(router.resources))
                 .withNewReadinessProbe()
                 .withNewHttpGet()
                 .withPath("/q/health/ready")
