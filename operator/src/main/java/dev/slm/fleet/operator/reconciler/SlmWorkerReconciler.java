@@ -18,6 +18,7 @@ import dev.slm.fleet.operator.placement.HardwareClasses;
 import dev.slm.fleet.operator.placement.Placement;
 import dev.slm.fleet.operator.placement.Pods;
 import dev.slm.fleet.operator.placement.Scheduling;
+import dev.slm.fleet.operator.workload.WorkerAccount;
 import dev.slm.fleet.operator.workload.WorkerResources;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -25,6 +26,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -88,6 +90,7 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                 EventSources.owned(Service.class, WORKER_SELECTOR, SlmWorker.class, context),
                 EventSources.owned(PodDisruptionBudget.class, WORKER_SELECTOR, SlmWorker.class, context),
                 EventSources.owned(ConfigMap.class, WORKER_SELECTOR, SlmWorker.class, context),
+                EventSources.owned(ServiceAccount.class, WORKER_SELECTOR, SlmWorker.class, context),
                 EventSources.pods(WORKER_SELECTOR, Labels.WORKER, SlmWorker.class, context),
                 EventSources.nodes(SlmWorker.class, context),
                 allPods(context),
@@ -249,6 +252,10 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                 context,
                 WorkerResources.taskConfigMap(worker),
                 named(context, ConfigMap.class, Labels.taskConfigMap(name)));
+        Applier.apply(
+                context,
+                WorkerAccount.serviceAccount(worker),
+                named(context, ServiceAccount.class, WorkerAccount.name(worker)));
         Applier.apply(context, WorkerResources.service(worker), named(context, Service.class, name));
         Applier.apply(
                 context, WorkerResources.podDisruptionBudget(worker), named(context, PodDisruptionBudget.class, name));

@@ -226,6 +226,7 @@ public final class WorkerResources {
                 .withAnnotations(annotations)
                 .endMetadata()
                 .withNewSpec()
+                .withServiceAccountName(WorkerAccount.name(worker))
                 .withAutomountServiceAccountToken(false)
                 .withEnableServiceLinks(false)
                 .withNodeSelector(scheduling.nodeSelector().isEmpty() ? null : scheduling.nodeSelector())
