@@ -103,6 +103,26 @@ public final class TaskEngineFactory {
         }
     }
 
+    /** One batched run of {@code size} samples: a batch's first run at a new shape allocates, as a single's does. */
+    public static void warmUpBatch(TaskEngines engines, int size) {
+        String sample = "where is my order 12345, I ordered it last friday";
+        switch (engines.task()) {
+            case TASK_CLASSIFY_INTENT -> {
+                IntentClassifier c = engines.classifier().orElseThrow();
+                c.scoreAll(java.util.Collections.nCopies(size, c.prepare(sample)));
+            }
+            case TASK_EMBED -> {
+                SentenceEmbedder e = engines.embedder().orElseThrow();
+                e.embedTokens(java.util.Collections.nCopies(size, e.prepare("text", sample)));
+            }
+            case TASK_EXTRACT_SLOTS -> {
+                SlotExtractor x = engines.slots().orElseThrow();
+                x.extractAll(java.util.Collections.nCopies(size, x.prepare(sample, List.of())));
+            }
+            default -> {}
+        }
+    }
+
     /** Runs the task on a representative input; the first runs are several times slower than steady state. */
     public static void warmUp(TaskEngines engines, int iterations) {
         String sample = "where is my order 12345, I ordered it last friday";

@@ -107,6 +107,9 @@ public class WorkerRuntime {
             setState(ServingState.WARMING_UP, "warming up");
             long t1 = System.nanoTime();
             TaskEngineFactory.warmUp(built, Math.max(1, config.warmup().iterations()));
+            if (batching.enabled()) {
+                TaskEngineFactory.warmUpBatch(built, batching.maxBatchSize());
+            }
             warmupSeconds = (System.nanoTime() - t1) / 1e9;
             engines = built;
             MDC.put("latency_ms", String.format("%.1f", (loadSeconds + warmupSeconds) * 1000));
