@@ -1,6 +1,5 @@
 package dev.slm.fleet.router;
 
-import dev.slm.fleet.proto.v1.PipelineConfig;
 import dev.slm.fleet.proto.v1.RoutingTable;
 import dev.slm.fleet.router.balancing.BalancingPolicy;
 import dev.slm.fleet.router.balancing.EndpointRegistry;
@@ -69,6 +68,15 @@ public class RouterRuntime {
         init();
     }
 
+    /** Without a pipeline file: what the compile step makes of an SlmCluster that declares nothing. */
+    static PipelineSettings defaultPipeline() {
+        var cluster = new dev.slm.fleet.api.v1alpha1.SlmCluster();
+        cluster.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+                .withName("slm-fleet")
+                .build());
+        return PipelineSettings.of(dev.slm.fleet.contract.FleetCompiler.pipeline(cluster, java.util.List.of()));
+    }
+
     synchronized void init() {
         if (pipeline != null) {
             return;
@@ -76,7 +84,7 @@ public class RouterRuntime {
         PipelineSettings settings = pipelineFile
                 .filter(f -> !f.isBlank())
                 .map(f -> PipelineSettings.load(Path.of(f)))
-                .orElseGet(() -> PipelineSettings.of(PipelineConfig.getDefaultInstance()));
+                .orElseGet(RouterRuntime::defaultPipeline);
         metrics = new RouterMetrics(meterRegistry);
         BalancingPolicy fallbackPolicy = BalancingPolicy.parse(defaultBalancing);
         registry = new EndpointRegistry(task -> ConfigProvider.getConfig()

@@ -20,9 +20,7 @@ public class FallbackSpec {
         @JsonProperty("rules")
         RULES,
         @JsonProperty("shed")
-        SHED,
-        @JsonProperty("degrade")
-        DEGRADE;
+        SHED;
 
         public String value() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -31,7 +29,7 @@ public class FallbackSpec {
 
     @Required
     @JsonPropertyDescription(
-            "When a stage is overloaded or unsure: rules (template answers), shed (429/RESOURCE_EXHAUSTED), or degrade (a smaller hardware class).")
+            "When a stage fails: rules (the intent's template answer, saying why; 503/504 when the intent has none) or shed (no answer: 429 for an overload, else 503/504, with Retry-After).")
     public Mode mode;
 
     @JsonPropertyDescription("Intent -> answer template with {slot} placeholders.")

@@ -82,6 +82,24 @@ final class ChatRequestParser {
         return checkText(text, maxChars, "messages");
     }
 
+    /** The turns before the last user message (validated by {@link #lastUserMessage}), for the generator. */
+    static java.util.List<dev.slm.fleet.proto.v1.ChatMessage> history(JsonObject body) {
+        JsonArray array = body.getJsonArray("messages");
+        int last = -1;
+        for (int i = 0; i < array.size(); i++) {
+            if ("user".equals(array.getJsonObject(i).getString("role"))) last = i;
+        }
+        java.util.List<dev.slm.fleet.proto.v1.ChatMessage> out = new java.util.ArrayList<>();
+        for (int i = 0; i < last; i++) {
+            JsonObject m = array.getJsonObject(i);
+            out.add(dev.slm.fleet.proto.v1.ChatMessage.newBuilder()
+                    .setRole(m.getString("role"))
+                    .setContent(content(m.getValue("content"), i))
+                    .build());
+        }
+        return out;
+    }
+
     static String checkText(String text, int maxChars, String param) {
         if (text.isBlank()) {
             throw RequestErrors.invalid(param, "empty_message", "the user message is empty");

@@ -7,10 +7,10 @@ import dev.slm.fleet.proto.v1.SamplingParams;
 import dev.slm.fleet.proto.v1.Slot;
 import dev.slm.fleet.proto.v1.StageTiming;
 import dev.slm.fleet.router.RouterRuntime;
-import dev.slm.fleet.router.pipeline.ChatExecution;
 import dev.slm.fleet.router.pipeline.ChatInput;
 import dev.slm.fleet.router.pipeline.ChatListener;
 import dev.slm.fleet.router.pipeline.Pipeline;
+import dev.slm.fleet.router.pipeline.PlanExecution;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -100,6 +100,7 @@ public class HttpFront {
         JsonObject body = ChatRequestParser.json(text);
         Pipeline pipeline = runtime.pipeline();
         String message;
+        java.util.List<dev.slm.fleet.proto.v1.ChatMessage> history;
         boolean streaming;
         if (openAi) {
             String model = ChatRequestParser.string(body, "model");
@@ -120,6 +121,7 @@ public class HttpFront {
                                 + pipeline.settings().modelId() + "'");
             }
             message = ChatRequestParser.lastUserMessage(body, runtime.maxMessageChars());
+            history = ChatRequestParser.history(body);
             streaming = ChatRequestParser.bool(body, "stream");
         } else {
             String t = ChatRequestParser.string(body, "text");
@@ -130,6 +132,7 @@ public class HttpFront {
                 throw RequestErrors.invalid("text", "missing_text", "'text' is required");
             }
             message = ChatRequestParser.checkText(t, runtime.maxMessageChars(), "text");
+            history = java.util.List.of();
             streaming = false;
         }
         SamplingParams sampling = openAi ? ChatRequestParser.sampling(body) : SamplingParams.getDefaultInstance();
@@ -163,6 +166,7 @@ public class HttpFront {
                 body,
                 new ChatInput(
                         message,
+                        history,
                         session,
                         priority,
                         System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs),
@@ -189,7 +193,7 @@ public class HttpFront {
     private void whole(RoutingContext ctx, ChatInput input, String model, boolean openAi) {
         Context vctx = Vertx.currentContext();
         StringBuilder answer = new StringBuilder();
-        ChatExecution exec = runtime.pipeline().start(input, new ChatListener() {
+        PlanExecution exec = runtime.pipeline().start(input, new ChatListener() {
             @Override
             public void onToken(String text) {
                 synchronized (answer) {
@@ -225,7 +229,7 @@ public class HttpFront {
         String id = "chatcmpl-" + input.requestId();
         long created = System.currentTimeMillis() / 1000;
         HttpServerResponse resp = ctx.response();
-        ChatExecution exec = runtime.pipeline().start(input, new ChatListener() {
+        PlanExecution exec = runtime.pipeline().start(input, new ChatListener() {
             boolean started;
 
             private void begin() {
@@ -315,10 +319,14 @@ public class HttpFront {
                         .putHeader("X-SLM-Served-By", "shed");
                 sendError(ctx, new RequestErrors(429, "rate_limit_error", "overloaded", null, r.message()));
             }
-            case UNAVAILABLE ->
+            case UNAVAILABLE -> {
+                resp.putHeader("Retry-After", Integer.toString(Math.max(1, r.retryAfterSeconds())));
                 sendError(ctx, new RequestErrors(503, "server_error", "unavailable", null, r.message()));
-            case DEADLINE ->
+            }
+            case DEADLINE -> {
+                resp.putHeader("Retry-After", Integer.toString(Math.max(1, r.retryAfterSeconds())));
                 sendError(ctx, new RequestErrors(504, "server_error", "deadline_exceeded", null, r.message()));
+            }
             default -> sendError(ctx, new RequestErrors(500, "server_error", "failed", null, r.message()));
         }
     }

@@ -8,10 +8,10 @@ import dev.slm.fleet.proto.v1.GenerateChunk;
 import dev.slm.fleet.proto.v1.PriorityClass;
 import dev.slm.fleet.proto.v1.RouterServiceGrpc;
 import dev.slm.fleet.router.RouterRuntime;
-import dev.slm.fleet.router.pipeline.ChatExecution;
 import dev.slm.fleet.router.pipeline.ChatInput;
 import dev.slm.fleet.router.pipeline.ChatListener;
 import dev.slm.fleet.router.pipeline.Pipeline;
+import dev.slm.fleet.router.pipeline.PlanExecution;
 import io.grpc.Context;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -63,8 +63,15 @@ public class RouterGrpcService extends RouterServiceGrpc.RouterServiceImplBase {
                 ? UUID.randomUUID().toString()
                 : request.getMeta().getRequestId();
         ChatInput input = new ChatInput(
-                text, request.getMeta().getSessionId(), priority, deadline, request.getSampling(), requestId, true);
-        ChatExecution exec = pipeline.start(input, new ChatListener() {
+                text,
+                request.getHistoryList(),
+                request.getMeta().getSessionId(),
+                priority,
+                deadline,
+                request.getSampling(),
+                requestId,
+                true);
+        PlanExecution exec = pipeline.start(input, new ChatListener() {
             private int index;
 
             private void send(ChatEvent e) {

@@ -3,8 +3,4 @@ package dev.slm.fleet.router.balancing;
 import java.time.Duration;
 
 /** Passive health: eject an endpoint after {@code failureThreshold} consecutive failures for {@code coolOff}. */
-public record HealthPolicy(int failureThreshold, Duration coolOff) {
-    public static HealthPolicy defaults() {
-        return new HealthPolicy(3, Duration.ofSeconds(5));
-    }
-}
+public record HealthPolicy(int failureThreshold, Duration coolOff) {}

@@ -1,7 +1,9 @@
 package dev.slm.fleet.router.config;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
+import dev.slm.fleet.contract.ConfigCodec;
+import dev.slm.fleet.contract.PipelineDefaults;
+import dev.slm.fleet.contract.Priorities;
+import dev.slm.fleet.contract.Tasks;
 import dev.slm.fleet.proto.v1.PipelineConfig;
 import dev.slm.fleet.proto.v1.Priority;
 import dev.slm.fleet.proto.v1.PriorityClass;
@@ -16,20 +18,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The router's view of PipelineConfig, with the defaults filled in. */
+/** The router's view of PipelineConfig (compiled by the contract), with the contract's defaults filled in. */
 public record PipelineSettings(
         PipelineConfig config,
         Map<String, PriorityClass> priorities,
         PriorityClass defaultPriority,
+        List<StageGroup> stages,
         List<String> tasks,
         float confidenceThreshold,
         int defaultDeadlineMs,
-        int retryAfterSeconds) {
+        int retryAfterSeconds,
+        String fallbackMode) {
 
-    public static final String CLASSIFY = "classify-intent";
-    public static final String SLOTS = "extract-slots";
-    public static final String EMBED = "embed";
-    public static final String GENERATE = "generate";
+    public static final String MODE_RULES = "rules";
+    public static final String MODE_SHED = "shed";
 
     public static PipelineSettings load(Path file) {
         String json;
@@ -38,84 +40,71 @@ public record PipelineSettings(
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read pipeline file " + file + ": " + e.getMessage(), e);
         }
-        PipelineConfig.Builder b = PipelineConfig.newBuilder();
         try {
-            JsonFormat.parser().merge(json, b);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException(
-                    "pipeline file " + file + " is not PipelineConfig JSON: " + e.getMessage(), e);
+            return of(ConfigCodec.pipeline(json));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("pipeline file " + file + ": " + e.getMessage(), e);
         }
-        return of(b.build());
     }
 
     public static PipelineSettings of(PipelineConfig config) {
         Map<String, PriorityClass> priorities = new LinkedHashMap<>();
-        List<PriorityClass> classes = config.getPrioritiesCount() > 0 ? config.getPrioritiesList() : defaultClasses();
+        List<PriorityClass> classes =
+                config.getPrioritiesCount() > 0 ? config.getPrioritiesList() : Priorities.DEFAULTS;
         for (PriorityClass pc : classes) {
-            String action = pc.getOnOverload().isEmpty() ? "fallback" : pc.getOnOverload();
-            if (!List.of("queue", "fallback", "shed").contains(action)) {
-                throw new IllegalArgumentException("priority class " + pc.getName() + ": onOverload must be queue, "
-                        + "fallback or shed, got '" + action + "'");
+            String action = pc.getOnOverload().isEmpty() ? Priorities.ON_OVERLOAD_FALLBACK : pc.getOnOverload();
+            if (!Priorities.ON_OVERLOAD.contains(action)) {
+                throw new IllegalArgumentException("priority class " + pc.getName() + ": onOverload must be one of "
+                        + Priorities.ON_OVERLOAD + ", got '" + action + "'");
+            }
+            if (pc.getQueueLimit() <= 0) {
+                throw new IllegalArgumentException("priority class " + pc.getName() + ": queueLimit must be > 0");
             }
             priorities.put(
                     pc.getName().toLowerCase(Locale.ROOT),
-                    pc.toBuilder()
-                            .setOnOverload(action)
-                            .setQueueLimit(pc.getQueueLimit() > 0 ? pc.getQueueLimit() : 64)
-                            .build());
+                    pc.toBuilder().setOnOverload(action).build());
         }
-        String defName = config.getDefaultPriority().isEmpty() ? "standard" : config.getDefaultPriority();
+        String defName = config.getDefaultPriority().isEmpty() ? Priorities.DEFAULT : config.getDefaultPriority();
         PriorityClass def = priorities.get(defName.toLowerCase(Locale.ROOT));
         if (def == null) {
             throw new IllegalArgumentException("defaultPriority '" + defName + "' is not a defined priority class");
         }
+        List<StageGroup> stages = config.getStagesList();
+        if (stages.isEmpty()) {
+            throw new IllegalArgumentException("the pipeline declares no stages");
+        }
         List<String> tasks = new ArrayList<>();
-        if (config.getStagesCount() == 0) {
-            tasks.addAll(List.of(CLASSIFY, SLOTS));
-            if (config.getRetrieval().getEnabled()) {
-                tasks.add(EMBED);
-            }
-            tasks.add(GENERATE);
-        } else {
-            for (StageGroup g : config.getStagesList()) {
-                tasks.addAll(g.getTasksList());
-            }
-            if (config.getRetrieval().getEnabled() && !tasks.contains(EMBED)) {
-                tasks.add(EMBED);
+        for (StageGroup g : stages) {
+            for (String t : g.getTasksList()) {
+                if (!tasks.contains(t)) tasks.add(t);
             }
         }
-        float threshold = config.getConfidenceThreshold() > 0 ? config.getConfidenceThreshold() : 0.5f;
-        int deadline = config.getDefaultDeadlineMs() > 0 ? config.getDefaultDeadlineMs() : 10_000;
+        if (config.getRetrieval().getEnabled() && !tasks.contains(Tasks.EMBED)) {
+            throw new IllegalArgumentException("retrieval is enabled but no stage runs task " + Tasks.EMBED);
+        }
+        String mode = config.getFallback().getMode().isEmpty()
+                ? PipelineDefaults.FALLBACK_MODE
+                : config.getFallback().getMode();
+        if (!List.of(MODE_RULES, MODE_SHED).contains(mode)) {
+            throw new IllegalArgumentException("fallback.mode must be rules or shed, got '" + mode + "'");
+        }
+        float threshold = config.getConfidenceThreshold() > 0
+                ? config.getConfidenceThreshold()
+                : PipelineDefaults.CONFIDENCE_THRESHOLD;
+        int deadline = config.getDefaultDeadlineMs() > 0 ? config.getDefaultDeadlineMs() : PipelineDefaults.DEADLINE_MS;
         int retryAfter = config.getFallback().getRetryAfterSeconds() > 0
                 ? config.getFallback().getRetryAfterSeconds()
-                : 1;
+                : PipelineDefaults.RETRY_AFTER_SECONDS;
         return new PipelineSettings(
-                config, Map.copyOf(priorities), def, List.copyOf(tasks), threshold, deadline, retryAfter);
-    }
-
-    static List<PriorityClass> defaultClasses() {
-        return List.of(
-                PriorityClass.newBuilder()
-                        .setName("critical")
-                        .setRank(0)
-                        .setQueueLimit(256)
-                        .setLatencyBudgetMs(2000)
-                        .setOnOverload("queue")
-                        .build(),
-                PriorityClass.newBuilder()
-                        .setName("standard")
-                        .setRank(1)
-                        .setQueueLimit(64)
-                        .setLatencyBudgetMs(1000)
-                        .setOnOverload("fallback")
-                        .build(),
-                PriorityClass.newBuilder()
-                        .setName("sheddable")
-                        .setRank(2)
-                        .setQueueLimit(32)
-                        .setLatencyBudgetMs(1000)
-                        .setOnOverload("shed")
-                        .build());
+                config,
+                Map.copyOf(priorities),
+                def,
+                List.copyOf(stages),
+                List.copyOf(tasks),
+                threshold,
+                deadline,
+                retryAfter,
+                mode);
     }
 
     public String modelId() {
@@ -126,7 +115,7 @@ public record PipelineSettings(
         return tasks.contains(task);
     }
 
-    /** Resolves a requested class name (or the proto enum's name); null when it is not defined. */
+    /** Resolves a requested class name; null when it is not defined. */
     public PriorityClass priority(String name) {
         if (name == null || name.isBlank()) {
             return defaultPriority;
@@ -135,19 +124,8 @@ public record PipelineSettings(
     }
 
     public PriorityClass priority(Priority p) {
-        return switch (p) {
-            case PRIORITY_CRITICAL -> priorities.getOrDefault("critical", defaultPriority);
-            case PRIORITY_SHEDDABLE -> priorities.getOrDefault("sheddable", defaultPriority);
-            case PRIORITY_STANDARD -> priorities.getOrDefault("standard", defaultPriority);
-            default -> defaultPriority;
-        };
-    }
-
-    public static Priority toProto(PriorityClass pc) {
-        return switch (pc.getName().toLowerCase(Locale.ROOT)) {
-            case "critical" -> Priority.PRIORITY_CRITICAL;
-            case "sheddable" -> Priority.PRIORITY_SHEDDABLE;
-            default -> Priority.PRIORITY_STANDARD;
-        };
+        return p == Priority.PRIORITY_UNSPECIFIED
+                ? defaultPriority
+                : priorities.getOrDefault(Priorities.name(p), defaultPriority);
     }
 }

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -28,10 +27,6 @@ public final class RouterMetrics {
                     .tag("component", "router")
                     .register(registry);
         }
-    }
-
-    public static RouterMetrics noop() {
-        return new RouterMetrics(new SimpleMeterRegistry());
     }
 
     public MeterRegistry registry() {

@@ -1,10 +1,10 @@
 package dev.slm.fleet.router.pipeline;
 
+import dev.slm.fleet.contract.Tasks;
 import dev.slm.fleet.proto.v1.ClassifyRequest;
 import dev.slm.fleet.proto.v1.ClassifyResponse;
 import dev.slm.fleet.proto.v1.Document;
 import dev.slm.fleet.proto.v1.EmbedRequest;
-import dev.slm.fleet.proto.v1.EmbedResponse;
 import dev.slm.fleet.proto.v1.Embedding;
 import dev.slm.fleet.proto.v1.ExtractSlotsRequest;
 import dev.slm.fleet.proto.v1.ExtractSlotsResponse;
@@ -58,10 +58,9 @@ public final class Pipeline implements AutoCloseable {
         this.registry = registry;
         this.health = health;
         this.metrics = metrics;
-        this.fallback = new FallbackResponder(settings.config().getFallback(), Map.of());
+        this.fallback = new FallbackResponder(settings.config().getFallback());
         this.postProcessor = new PostProcessor(settings.config().getPostProcess());
-        for (String task : List.of(
-                PipelineSettings.CLASSIFY, PipelineSettings.SLOTS, PipelineSettings.EMBED, PipelineSettings.GENERATE)) {
+        for (String task : settings.tasks()) {
             StageGate gate = new StageGate(task);
             gates.put(task, gate);
             metrics.queueDepth(task, gate::depth);
@@ -86,8 +85,8 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** Starts one request; the returned handle cancels it (client went away). */
-    public ChatExecution start(ChatInput input, ChatListener listener) {
-        ChatExecution execution = new ChatExecution(this, input, listener);
+    public PlanExecution start(ChatInput input, ChatListener listener) {
+        PlanExecution execution = new PlanExecution(this, input, listener);
         execution.start();
         return execution;
     }
@@ -99,8 +98,7 @@ public final class Pipeline implements AutoCloseable {
                 || settings.config().getRetrieval().getDocumentsCount() == 0) {
             return;
         }
-        if (registry.balancer(PipelineSettings.EMBED).endpoints().isEmpty()
-                || !indexBuilding.compareAndSet(false, true)) {
+        if (registry.balancer(Tasks.EMBED).endpoints().isEmpty() || !indexBuilding.compareAndSet(false, true)) {
             return;
         }
         List<Document> docs = settings.config().getRetrieval().getDocumentsList();
@@ -109,13 +107,7 @@ public final class Pipeline implements AutoCloseable {
                 .addAllTexts(docs.stream().map(Document::getText).toList())
                 .build();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        unary(
-                        PipelineSettings.EMBED,
-                        dev.slm.fleet.proto.v1.InferenceServiceGrpc.getEmbedMethod(),
-                        req,
-                        null,
-                        deadline,
-                        null)
+        unary(Tasks.EMBED, dev.slm.fleet.proto.v1.InferenceServiceGrpc.getEmbedMethod(), req, null, deadline, null)
                 .whenComplete((resp, err) -> {
                     if (err != null) {
                         LOG.warnf(
@@ -151,9 +143,31 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * A unary call to a worker with retries: an idempotent stage that fails on one endpoint is retried on another
-     * (never the same one twice) while the deadline allows.
+     * The one stage-call path, for unary and server-streaming methods alike: pick an endpoint (never the same one
+     * twice), call it under the stage's deadline, eject an endpoint that keeps failing, and retry a retryable failure
+     * elsewhere while the deadline allows and {@code mayRetry} says nothing of this call reached the client.
+     *
+     * @param onMessage every response message as it arrives (a unary call has one)
+     * @return completes with the last message, the endpoint and the latency of the successful attempt
      */
+    <Q, R> CompletableFuture<Reply<R>> call(
+            String task,
+            MethodDescriptor<Q, R> method,
+            Q request,
+            String sessionId,
+            long deadlineNanos,
+            Set<ClientCall<?, ?>> calls,
+            java.util.function.Consumer<R> onMessage,
+            java.util.function.BooleanSupplier mayRetry) {
+        CompletableFuture<Reply<R>> result = new CompletableFuture<>();
+        attempt(
+                new Attempt<>(task, method, request, sessionId, deadlineNanos, calls, onMessage, mayRetry, result),
+                new java.util.HashSet<>(),
+                null);
+        return result;
+    }
+
+    /** A unary call (retried while the deadline allows). */
     <Q, R> CompletableFuture<Reply<R>> unary(
             String task,
             MethodDescriptor<Q, R> method,
@@ -161,94 +175,100 @@ public final class Pipeline implements AutoCloseable {
             String sessionId,
             long deadlineNanos,
             Set<ClientCall<?, ?>> calls) {
-        CompletableFuture<Reply<R>> result = new CompletableFuture<>();
-        attempt(task, method, request, sessionId, deadlineNanos, calls, new java.util.HashSet<>(), result, null);
-        return result;
+        return call(task, method, request, sessionId, deadlineNanos, calls, r -> {}, () -> true);
     }
 
-    private <Q, R> void attempt(
+    private record Attempt<Q, R>(
             String task,
             MethodDescriptor<Q, R> method,
             Q request,
             String sessionId,
             long deadlineNanos,
             Set<ClientCall<?, ?>> calls,
-            Set<String> tried,
-            CompletableFuture<Reply<R>> result,
-            Throwable lastError) {
-        long remaining = deadlineNanos - System.nanoTime();
+            java.util.function.Consumer<R> onMessage,
+            java.util.function.BooleanSupplier mayRetry,
+            CompletableFuture<Reply<R>> result) {}
+
+    private <Q, R> void attempt(Attempt<Q, R> a, Set<String> tried, Throwable lastError) {
+        long remaining = a.deadlineNanos() - System.nanoTime();
         if (remaining <= 0) {
-            result.completeExceptionally(Status.DEADLINE_EXCEEDED
-                    .withDescription(
-                            task + ": deadline passed" + (lastError == null ? "" : " after " + lastError.getMessage()))
-                    .asRuntimeException());
+            a.result()
+                    .completeExceptionally(Status.DEADLINE_EXCEEDED
+                            .withDescription(a.task() + ": deadline passed"
+                                    + (lastError == null ? "" : " after " + lastError.getMessage()))
+                            .asRuntimeException());
             return;
         }
-        EndpointState endpoint = registry.balancer(task).pick(sessionId, tried);
+        EndpointState endpoint = registry.balancer(a.task()).pick(a.sessionId(), tried);
         if (endpoint == null) {
-            result.completeExceptionally(
-                    lastError != null ? lastError : new NoEndpointException("no healthy endpoint for task " + task));
+            a.result()
+                    .completeExceptionally(
+                            lastError != null
+                                    ? lastError
+                                    : new NoEndpointException("no healthy endpoint for task " + a.task()));
             return;
         }
         tried.add(endpoint.address());
         ClientCall<Q, R> call = endpoint.channel()
-                .newCall(method, CallOptions.DEFAULT.withDeadline(Deadline.after(remaining, TimeUnit.NANOSECONDS)));
-        if (calls != null) {
-            calls.add(call);
+                .newCall(a.method(), CallOptions.DEFAULT.withDeadline(Deadline.after(remaining, TimeUnit.NANOSECONDS)));
+        if (a.calls() != null) {
+            a.calls().add(call);
         }
         long start = System.nanoTime();
         endpoint.begin();
-        ClientCalls.asyncUnaryCall(call, request, new StreamObserver<>() {
-            R value;
+        StreamObserver<R> observer = new StreamObserver<>() {
+            R last;
 
             @Override
             public void onNext(R v) {
-                value = v;
+                last = v;
+                a.onMessage().accept(v);
             }
 
             @Override
             public void onError(Throwable t) {
-                if (calls != null) {
-                    calls.remove(call);
+                if (a.calls() != null) {
+                    a.calls().remove(call);
                 }
                 Status status = Status.fromThrowable(t);
                 if (countsAgainstEndpoint(status)) {
                     if (endpoint.failed(health)) {
                         LOG.warnf(
                                 "endpoint %s (%s) ejected for %s after %d consecutive failures, last: %s",
-                                endpoint.address(), task, health.coolOff(), health.failureThreshold(), status);
-                        metrics.ejected(task);
+                                endpoint.address(), a.task(), health.coolOff(), health.failureThreshold(), status);
+                        metrics.ejected(a.task());
                     }
                 } else {
                     endpoint.abandoned();
                 }
-                if (retryable(status)) {
-                    metrics.retry(task, status.getCode().name());
+                if (retryable(status) && a.mayRetry().getAsBoolean()) {
+                    metrics.retry(a.task(), status.getCode().name());
                     attempt(
-                            task,
-                            method,
-                            request,
-                            sessionId,
-                            deadlineNanos,
-                            calls,
+                            a,
                             tried,
-                            result,
                             new StatusRuntimeException(
                                     status.withDescription(endpoint.address() + ": " + status.getDescription())));
                 } else {
-                    result.completeExceptionally(t);
+                    a.result()
+                            .completeExceptionally(new StatusRuntimeException(
+                                    status.withDescription(endpoint.address() + ": " + status.getDescription())));
                 }
             }
 
             @Override
             public void onCompleted() {
-                if (calls != null) {
-                    calls.remove(call);
+                if (a.calls() != null) {
+                    a.calls().remove(call);
                 }
                 endpoint.succeeded();
-                result.complete(new Reply<>(value, endpoint.address(), (System.nanoTime() - start) / 1e6));
+                a.result().complete(new Reply<>(last, endpoint.address(), (System.nanoTime() - start) / 1e6));
             }
-        });
+        };
+        if (a.method().getType() == MethodDescriptor.MethodType.UNARY) {
+            ClientCalls.asyncUnaryCall(call, a.request(), observer);
+        } else {
+            ClientCalls.asyncServerStreamingCall(call, a.request(), observer);
+        }
     }
 
     static boolean countsAgainstEndpoint(Status status) {
@@ -287,10 +307,6 @@ public final class Pipeline implements AutoCloseable {
 
     static ExtractSlotsResponse emptySlots() {
         return ExtractSlotsResponse.getDefaultInstance();
-    }
-
-    static EmbedResponse emptyEmbed() {
-        return EmbedResponse.getDefaultInstance();
     }
 
     @Override

@@ -261,11 +261,99 @@ class RouterFrontsTest {
     }
 
     @Test
-    void anEmptyTableForClassifyStillAnswersByTheDefaultTemplate() throws Exception {
+    void withNoClassifierTheClientGets503WithRetryAfterNotAnAnswerThatBlamesIt() throws Exception {
         apply(RoutingFiles.table().build());
+        HttpResponse<String> r = post("/chat", "{\"text\":\"where is order 12345\"}");
+        assertEquals(503, r.statusCode(), r.body());
+        assertEquals("2", r.headers().firstValue("Retry-After").orElseThrow());
+        assertEquals("server_error", error(r).getString("type"));
+        assertTrue(error(r).getString("message").contains("classify-intent"), r.body());
+
+        HttpResponse<String> openAi = post(
+                "/v1/chat/completions",
+                "{\"model\":\"test-fleet\",\"messages\":[{\"role\":\"user\",\"content\":\"where is my order\"}]}");
+        assertEquals(503, openAi.statusCode(), openAi.body());
+    }
+
+    @Test
+    void aClassifierThatRunsOutOfTimeIsA504AndOneThatFailsIsA503() throws Exception {
+        a.failUnary = Status.DEADLINE_EXCEEDED.withDescription("fake: too slow");
+        HttpResponse<String> slow = post("/chat", "{\"text\":\"where is order 12345\"}");
+        assertEquals(504, slow.statusCode(), slow.body());
+        a.failUnary = Status.INTERNAL.withDescription("fake: broken");
+        HttpResponse<String> broken = post("/chat", "{\"text\":\"where is order 12345\"}");
+        assertEquals(503, broken.statusCode(), broken.body());
+        assertTrue(error(broken).getString("message").contains("INTERNAL"), broken.body());
+    }
+
+    @Test
+    void theGrpcFrontReportsAnOutageAsUnavailable() {
+        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", 29180)
+                .usePlaintext()
+                .build();
+        try {
+            apply(RoutingFiles.table().build());
+            StatusRuntimeException e =
+                    assertThrows(StatusRuntimeException.class, () -> RouterServiceGrpc.newBlockingStub(ch)
+                            .withDeadlineAfter(10, TimeUnit.SECONDS)
+                            .chat(ChatRequest.newBuilder()
+                                    .setText("where is my order")
+                                    .build())
+                            .forEachRemaining(ev -> {}));
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        } finally {
+            ch.shutdownNow();
+        }
+    }
+
+    @Test
+    void aSlowStageIsCutAtItsBudgetAndTheAnswerSaysWhichStageRanOut() throws Exception {
+        a.tokenDelayMs = 200;
+        apply(RoutingFiles.table()
+                .task("classify-intent", a.address())
+                .task("extract-slots", a.address())
+                .task("generate", a.address())
+                .budget("generate", 300)
+                .build());
         JsonObject r = chat("where is order 12345");
-        assertEquals("fallback_no_endpoint", r.getString("served_by"));
-        assertTrue(r.getString("reason").contains("classify-intent"), r.encode());
+        assertEquals("fallback_deadline", r.getString("served_by"), r.encode());
+        assertTrue(r.getString("reason").contains("generate"), r.encode());
+        assertTrue(r.getString("reason").contains("300 ms stage budget"), r.encode());
+        assertEquals("Order 12345 is on its way.", r.getString("answer"));
+    }
+
+    @Test
+    void anOptionalStageWhoseWorkersAreGoneIsSkippedAndTheGeneratorStillAnswers() throws Exception {
+        JsonObject r = chat("where is my order");
+        assertEquals("generator", r.getString("served_by"), r.encode());
+        var stages = r.getJsonArray("stages").stream()
+                .map(JsonObject.class::cast)
+                .collect(java.util.stream.Collectors.toMap(
+                        st -> st.getString("stage"), st -> st.getString("status"), (x, y) -> y));
+        assertEquals("no_endpoint", stages.get("embed"), r.encode());
+        assertEquals("no_endpoint", stages.get("custom"), r.encode());
+        assertEquals("ok", stages.get("generate"), r.encode());
+        assertEquals(FULL_ANSWER, r.getString("answer"));
+    }
+
+    @Test
+    void aCustomTaskStageIsCalledAndItsOutputReachesTheGenerator() throws Exception {
+        b.tokens = List.of("custom ", "fact");
+        apply(RoutingFiles.table()
+                .task("classify-intent", a.address())
+                .task("extract-slots", a.address())
+                .task("custom", b.address())
+                .task("generate", a.address())
+                .build());
+        JsonObject r = chat("where is my order");
+        assertEquals("generator", r.getString("served_by"), r.encode());
+        assertEquals(1, b.generateCalls.get());
+        assertEquals(List.of("custom fact"), a.generateRequests.get(0).getFactsList());
+        assertEquals("order_status", a.generateRequests.get(0).getIntent());
+        assertEquals(
+                "where is my order", a.generateRequests.get(0).getMessages(0).getContent());
     }
 
     @Test
@@ -323,7 +411,7 @@ class RouterFrontsTest {
         assertEquals(200, r.statusCode());
         assertTrue(r.body().contains("\"content\":\"Your \""), r.body());
         assertTrue(
-                r.body().contains("\"error\"") && r.body().contains("generator failed after 1 streamed pieces"),
+                r.body().contains("\"error\"") && r.body().contains("generate failed after 1 streamed pieces"),
                 r.body());
         assertTrue(r.body().strip().endsWith("data: [DONE]"), r.body());
     }
@@ -369,7 +457,7 @@ class RouterFrontsTest {
         long t0 = System.nanoTime();
         JsonObject r = chat("where is order 12345", "X-Request-Timeout-Ms", "400");
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        assertEquals("fallback_error", r.getString("served_by"));
+        assertEquals("fallback_deadline", r.getString("served_by"));
         assertTrue(r.getString("reason").contains("deadline"), r.encode());
         assertTrue(ms < 3000, "answered after " + ms + " ms");
         await().atMost(Duration.ofSeconds(5)).until(() -> a.generateCancelled.get() == 1);

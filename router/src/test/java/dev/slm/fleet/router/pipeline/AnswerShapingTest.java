@@ -9,37 +9,38 @@ import dev.slm.fleet.proto.v1.PostProcess;
 import dev.slm.fleet.proto.v1.Slot;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AnswerShapingTest {
 
     @Test
-    void fallbackTemplatesAreFilledWithSlotsAndDefaultsForMissingOnes() {
-        FallbackResponder r = new FallbackResponder(
-                FallbackPolicy.newBuilder()
-                        .putTemplates("order_status", "Order {order_id|you asked about} ships on {date}.")
-                        .setDefaultTemplate("Sorry?")
-                        .build(),
-                Map.of());
+    void fallbackTemplatesAreFilledWithSlotsFactsAndDefaultsForMissingOnes() {
+        FallbackResponder r = new FallbackResponder(FallbackPolicy.newBuilder()
+                .putTemplates("order_status", "Order {order_id|you asked about} ships on {date}.")
+                .putTemplates("menu", "{facts|See the menu.}")
+                .setDefaultTemplate("Sorry?")
+                .build());
+        Slot order = Slot.newBuilder().setName("order_id").setValue("12345").build();
+        Slot date = Slot.newBuilder().setName("date").setValue("2026-11-25").build();
         assertEquals(
                 "Order 12345 ships on.",
-                r.respond(
-                        "order_status",
-                        List.of(Slot.newBuilder()
-                                .setName("order_id")
-                                .setValue("12345")
-                                .build())));
+                r.respond("order_status", List.of(order), List.of()).orElseThrow());
         assertEquals(
                 "Order you asked about ships on 2026-11-25.",
-                r.respond(
-                        "order_status",
-                        List.of(Slot.newBuilder()
-                                .setName("date")
-                                .setValue("2026-11-25")
-                                .build())));
-        assertEquals("Sorry?", r.respond("never_heard_of_it", List.of()));
-        assertEquals("Sorry?", r.respond(null, List.of()));
+                r.respond("order_status", List.of(date), List.of()).orElseThrow());
+        assertEquals(
+                "Pizza 9 EUR.",
+                r.respond("menu", List.of(), List.of("Pizza 9 EUR.")).orElseThrow());
+        assertEquals("See the menu.", r.respond("menu", List.of(), List.of()).orElseThrow());
+    }
+
+    @Test
+    void theDefaultTemplateAnswersOnlyWhatWasNotUnderstoodNeverAnOutage() {
+        FallbackResponder r = new FallbackResponder(
+                FallbackPolicy.newBuilder().setDefaultTemplate("Sorry?").build());
+        assertTrue(r.respond("never_heard_of_it", List.of(), List.of()).isEmpty());
+        assertTrue(r.respond(null, List.of(), List.of()).isEmpty());
+        assertEquals("Sorry?", r.unsure(List.of()));
     }
 
     @Test

@@ -59,6 +59,7 @@ public final class FakeInferenceService extends InferenceServiceGrpc.InferenceSe
     public final AtomicInteger generateCalls = new AtomicInteger();
     public final AtomicInteger generateCancelled = new AtomicInteger();
     public final List<String> prompts = new CopyOnWriteArrayList<>();
+    public final List<GenerateRequest> generateRequests = new CopyOnWriteArrayList<>();
     public final Map<String, AtomicInteger> sessions = new ConcurrentHashMap<>();
 
     private final Server server;
@@ -128,6 +129,7 @@ public final class FakeInferenceService extends InferenceServiceGrpc.InferenceSe
     public void generate(GenerateRequest request, StreamObserver<GenerateChunk> responses) {
         generateCalls.incrementAndGet();
         prompts.add(request.getPrompt());
+        generateRequests.add(request);
         sessions.computeIfAbsent(request.getMeta().getSessionId(), s -> new AtomicInteger())
                 .incrementAndGet();
         ServerCallStreamObserver<GenerateChunk> out = (ServerCallStreamObserver<GenerateChunk>) responses;

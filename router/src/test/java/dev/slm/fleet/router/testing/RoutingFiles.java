@@ -33,6 +33,12 @@ public final class RoutingFiles {
         return this;
     }
 
+    /** The stage latency budget the operator publishes from SlmWorker.spec.latencyBudgetMs. */
+    public RoutingFiles budget(String task, int ms) {
+        routes.computeIfAbsent(task, t -> TaskRoute.newBuilder().setTask(t)).setLatencyBudgetMs(ms);
+        return this;
+    }
+
     public RoutingFiles task(String task, String... addresses) {
         return task(task, false, addresses);
     }
