@@ -8,7 +8,9 @@ SHELL := /bin/bash
 run:
 	./slm local
 
+# Images first: the e2e real-pods suite runs them (it is skipped, with the reason, where they cannot be built or run).
 test: binaries
+	images/build --optional
 	./mvnw -B verify
 
 build:

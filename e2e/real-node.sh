@@ -168,6 +168,12 @@ EOF
   for cg in $(real_node_cgroups); do
     # Parents missing in a hierarchy are created too, and listed for `down` to remove.
     mkdir -pv "$cg/node" | sed "s/^mkdir: created directory '\(.*\)'$/\1/" >>"$RN/cgroups-created"
+    if [[ -f $cg/cpu.shares ]]; then
+      # One group entity competes with every other process on the machine as if it were one process; weigh it as
+      # the two CPUs the node advertises, or its pods crawl while others build.
+      dir=$(grep -m1 "^/sys/fs/cgroup/cpu/" "$RN/cgroups-created" || echo "$cg")
+      echo $((1024 * $(nproc))) >"$dir/cpu.shares"
+    fi
     if [[ -f $cg/cpuset.cpus ]]; then
       dir=$cg
       while [[ $(cat "$dir/cpuset.cpus") == "" ]]; do dir=$(dirname "$dir"); done
@@ -186,8 +192,12 @@ EOF
   real_node_import_images
   touch "$RN/images.ready"
   wait_for "node $REAL_NODE_NAME Ready" 120 bash -c "'$BIN_DIR/kubectl' --kubeconfig '$KUBECONFIG_FILE' get node '$REAL_NODE_NAME' --no-headers 2>/dev/null | grep -qw Ready"
-  # The kubelet may not set node-role labels on itself (NodeRestriction); the admin does.
-  "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_FILE" label node "$REAL_NODE_NAME" --overwrite node-role.kubernetes.io/edge= >/dev/null
+  # The kubelet may not set node-role labels on itself (NodeRestriction); the admin does. The sample's cpu class
+  # excludes edge-role nodes, so the role is opt-in (SLM_E2E_REAL_NODE_ROLE=edge).
+  if [[ -n ${SLM_E2E_REAL_NODE_ROLE:-} ]]; then
+    "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_FILE" label node "$REAL_NODE_NAME" --overwrite \
+      "node-role.kubernetes.io/$SLM_E2E_REAL_NODE_ROLE=" >/dev/null
+  fi
   log "real node $REAL_NODE_NAME Ready in $((SECONDS - t0))s"
 }
 
@@ -199,6 +209,15 @@ real_node_pick_subnet() {
     echo "$n"; return 0
   done
   return 1
+}
+
+real_node_images_dir() { echo "${SLM_E2E_IMAGES:-$E2E_DIR/../images/out}"; }
+
+real_node_missing_images() {
+  local dir f; dir=$(real_node_images_dir)
+  for f in operator worker router; do
+    [[ -f $dir/$f.tar ]] || { echo "no image $dir/$f.tar (make images builds them)"; return; }
+  done
 }
 
 # The pause image from the cached binary, then every image images/build made (SLM_E2E_IMAGES, default images/out).
@@ -218,7 +237,7 @@ real_node_import_images() {
   tar -C "$work" -cf "$work.tar" manifest.json "$config_digest.json" "$layer_digest"
   ctr --address "$sock" -n k8s.io images import "$work.tar" >/dev/null
   rm -rf "$work" "$work.tar"
-  local dir=${SLM_E2E_IMAGES:-$E2E_DIR/../images/out} f n=0
+  local dir f n=0; dir=$(real_node_images_dir)
   for f in "$dir"/operator.tar "$dir"/worker.tar "$dir"/router.tar; do
     [[ -f $f ]] || { log "no image $f (run make images first); the real node goes without it"; continue; }
     ctr --address "$sock" -n k8s.io images import "$f" >/dev/null
@@ -252,7 +271,15 @@ real_node_down() {
   command -v iptables >/dev/null || return 0
   while iptables -t nat -D PREROUTING -i "$bridge" -j "$chain" 2>/dev/null; do :; done
   ! iptables -t nat -F "$chain" 2>/dev/null || iptables -t nat -X "$chain"
-  ! ip link show "$bridge" >/dev/null 2>&1 || ip link del "$bridge"
+  if ip link show "$bridge" >/dev/null 2>&1; then
+    # A pod's network namespace dies with its last process and takes its veth along, but the kernel frees it
+    # lazily: delete whatever veth is still attached, then the bridge.
+    local veth
+    for veth in $(ip -o link show master "$bridge" 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+      ip link del "$veth" 2>/dev/null || true
+    done
+    ip link del "$bridge"
+  fi
   rm -f "$STATE/node"/*.ready
   return 0
 }

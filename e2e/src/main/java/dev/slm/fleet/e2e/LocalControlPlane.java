@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.opentest4j.TestAbortedException;
 
 /** The local control plane, started and stopped through {@code e2e/cluster}. */
 final class LocalControlPlane extends BaseCluster {
@@ -31,7 +32,20 @@ final class LocalControlPlane extends BaseCluster {
         Path workDir = script.getParent().resolve(".work");
         removeStaleStateDirs(workDir);
         Path stateDir = workDir.resolve("jvm-" + pid);
-        List<String> output = run(script, "up", "--state-dir", stateDir.toString(), "--owner-pid", Long.toString(pid));
+        List<String> args =
+                new ArrayList<>(List.of("up", "--state-dir", stateDir.toString(), "--owner-pid", Long.toString(pid)));
+        String nodes = Settings.get("slm.e2e.nodes", "SLM_E2E_NODES", null);
+        if (nodes != null) {
+            args.addAll(List.of("--nodes", script.getParent().resolve(nodes).toString()));
+        }
+        if (Boolean.parseBoolean(Settings.get("slm.e2e.realNode", "SLM_E2E_REAL_NODE", "false"))) {
+            String unavailable = realNodeUnavailable(script);
+            if (unavailable != null) {
+                throw new TestAbortedException("this machine cannot run the real node: " + unavailable);
+            }
+            args.add("--real-node");
+        }
+        List<String> output = run(script, args.toArray(String[]::new));
         String last = output.isEmpty() ? "" : output.get(output.size() - 1);
         if (!last.startsWith("export KUBECONFIG=")) {
             throw new IllegalStateException("e2e/cluster up did not print the kubeconfig; output:\n"
@@ -85,6 +99,22 @@ final class LocalControlPlane extends BaseCluster {
                 .findFirst()
                 .map(Path::toAbsolutePath)
                 .orElseThrow(() -> new IllegalStateException("cannot find e2e/cluster; set -Dslm.e2e.home=<repo>/e2e"));
+    }
+
+    /** Why {@code e2e/cluster real-node-check} says the real node cannot run here (missing tools, images), or null. */
+    private static String realNodeUnavailable(Path script) {
+        try {
+            Process process = new ProcessBuilder(script.toString(), "real-node-check")
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return process.waitFor() == 0 ? null : out;
+        } catch (IOException e) {
+            return e.toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static List<String> run(Path script, String... args) {

@@ -50,4 +50,18 @@ class RouterResourcesTest {
         assertThat(RouterResources.role(c).getRules().get(0).getResourceNames()).containsExactly("chat-routing");
         assertThat(RouterResources.role(c).getRules().get(0).getVerbs()).containsExactly("get", "list", "watch");
     }
+
+    @Test
+    void routerLivenessWaitsForAStartupProbeThatAllowsASlowJvmStart() {
+        var container = RouterResources.deployment(Fixtures.cluster("chat"), OperatorConfig.defaults())
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0);
+        var startup = container.getStartupProbe();
+        assertThat(startup.getHttpGet().getPath()).isEqualTo("/q/health/started");
+        assertThat(startup.getPeriodSeconds() * startup.getFailureThreshold()).isGreaterThanOrEqualTo(120);
+        assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
+    }
 }
