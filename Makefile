@@ -1,17 +1,22 @@
 # The two commands the README opens with:
 #   make run    local mode: router + workers as local processes, real MiniLM model, interactive chat
 #   make test   builds (or reuses) the pinned Kubernetes binaries, then builds and runs every test
+#   make test-real-pods  images, then the e2e suite on real pods (kubelet + containerd node); see e2e/README.md
 #   make images the operator, worker and router OCI images, offline, without Docker (images/build; images/out/*.tar)
 SHELL := /bin/bash
-.PHONY: run test build binaries images crds cluster-up cluster-down
+.PHONY: run test test-real-pods build binaries images crds cluster-up cluster-down
 
 run:
 	./slm local
 
-# Images first: the e2e real-pods suite runs them (it is skipped, with the reason, where they cannot be built or run).
 test: binaries
-	images/build --optional
 	./mvnw -B verify
+
+# The whole product on real pods (e2e RealPodsIT on e2e/cluster's real node); skipped, with the reason, where
+# containers cannot run. About 6 minutes here with images, base and binaries cached.
+test-real-pods: binaries
+	images/build --optional
+	./mvnw -B -pl e2e test-compile surefire:test@real-pods -Dslm.e2e.skipRealPods=false
 
 build:
 	./mvnw -B -q install -DskipTests
