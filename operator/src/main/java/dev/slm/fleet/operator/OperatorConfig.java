@@ -10,7 +10,8 @@ public record OperatorConfig(
         String namespace,
         boolean leaderElection,
         String leaseNamespace,
-        int metricsPort) {
+        int metricsPort,
+        String workerGpuImage) {
 
     public static final String DEFAULT_WORKER_IMAGE = "slm-fleet/worker:0.1.0";
     public static final String DEFAULT_ROUTER_IMAGE = "slm-fleet/router:0.1.0";
@@ -23,7 +24,24 @@ public record OperatorConfig(
                 blankToNull(env.get("SLM_OPERATOR_WATCH_NAMESPACE")),
                 Boolean.parseBoolean(env.getOrDefault("SLM_OPERATOR_LEADER_ELECTION", "true")),
                 blankToNull(env.getOrDefault("SLM_OPERATOR_LEASE_NAMESPACE", env.get("POD_NAMESPACE"))),
-                Integer.parseInt(env.getOrDefault("SLM_OPERATOR_METRICS_PORT", "8081")));
+                Integer.parseInt(env.getOrDefault("SLM_OPERATOR_METRICS_PORT", "8081")),
+                blankToNull(env.get("SLM_OPERATOR_WORKER_GPU_IMAGE")));
+    }
+
+    /** The CUDA image defaults to the worker image's tag with "-cuda" (worker/Dockerfile, VARIANT=cuda). */
+    public OperatorConfig {
+        if (workerGpuImage == null) workerGpuImage = workerImage + "-cuda";
+    }
+
+    public OperatorConfig(
+            String workerImage,
+            String routerImage,
+            String imagePullPolicy,
+            String namespace,
+            boolean leaderElection,
+            String leaseNamespace,
+            int metricsPort) {
+        this(workerImage, routerImage, imagePullPolicy, namespace, leaderElection, leaseNamespace, metricsPort, null);
     }
 
     /** The watched namespaces ({@code namespace} is a comma-separated list); empty means all namespaces. */

@@ -61,4 +61,17 @@ public class HardwareClass {
     @Max(64)
     @JsonPropertyDescription("How many units of resourceName each pod requests (default 1).")
     public Integer resourceCount;
+
+    @Size(min = 1, max = 3)
+    @ValidationRule(
+            value = "self.all(p, self.exists_one(q, q == p))",
+            message = "executionProviders must not name a provider twice",
+            reason = "FieldValueDuplicate")
+    @JsonPropertyDescription(
+            "ONNX Runtime execution providers the worker tries on this class, in order, e.g. [tensorrt, cuda, cpu]. Default: [cuda, cpu] when resourceName is nvidia.com/gpu, else [cpu]. A GPU provider makes the operator use the CUDA worker image.")
+    public List<ExecutionProvider> executionProviders;
+
+    @JsonPropertyDescription(
+            "When the first execution provider cannot load in the pod: fallback (run on the next one and report it in the SlmWorker status as providerFallback) or refuse (the pod stays not ready, with the reason). Default fallback.")
+    public ProviderPolicy providerPolicy;
 }

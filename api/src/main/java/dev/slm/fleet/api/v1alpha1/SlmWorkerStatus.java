@@ -33,6 +33,14 @@ public class SlmWorkerStatus {
     @JsonPropertyDescription("When the pool moved to the class in use (RFC 3339).")
     public String classSince;
 
+    @JsonPropertyDescription(
+            "The ONNX Runtime execution provider the ready pods report they run on (Describe), e.g. cuda or cpu; comma-separated when they differ.")
+    public String executionProvider;
+
+    @JsonPropertyDescription(
+            "ProviderFallback: why the pods run on a later execution provider than their class's first one; empty when they do not.")
+    public String providerFallback;
+
     @JsonPropertyDescription("Nodes the ready pods run on.")
     public List<String> nodes;
 

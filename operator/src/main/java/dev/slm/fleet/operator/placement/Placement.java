@@ -33,7 +33,7 @@ public final class Placement {
 
         Affinity affinity = mergeAffinity(hwClass.matchExpressions, hardware == null ? null : hardware.affinity);
         ResourceRequirements resources = resources(hwClass, hardware == null ? null : hardware.resources);
-        return new Scheduling(hwClass.name, nodeSelector, affinity, tolerations, resources);
+        return new Scheduling(hwClass.name, nodeSelector, affinity, tolerations, resources, Accelerator.of(hwClass));
     }
 
     /** The class's node requirements are ANDed into every required term of the user's node affinity. */

@@ -12,4 +12,5 @@ public record Scheduling(
         Map<String, String> nodeSelector,
         Affinity affinity,
         List<Toleration> tolerations,
-        ResourceRequirements resources) {}
+        ResourceRequirements resources,
+        Accelerator accelerator) {}

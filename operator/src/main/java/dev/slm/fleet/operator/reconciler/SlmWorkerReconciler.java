@@ -18,6 +18,7 @@ import dev.slm.fleet.operator.placement.HardwareClasses;
 import dev.slm.fleet.operator.placement.Placement;
 import dev.slm.fleet.operator.placement.Pods;
 import dev.slm.fleet.operator.placement.Scheduling;
+import dev.slm.fleet.operator.workload.ProviderReports;
 import dev.slm.fleet.operator.workload.WorkerAccount;
 import dev.slm.fleet.operator.workload.WorkerResources;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -59,11 +60,14 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
     private final OperatorConfig config;
     private final Clock clock;
     private final Events events;
+    private final ProviderReports providerReports;
+    private static final Duration PROVIDER_RECHECK = Duration.ofSeconds(2);
 
     public SlmWorkerReconciler(OperatorConfig config, Clock clock, Events events) {
         this.config = config;
         this.clock = clock;
         this.events = events;
+        this.providerReports = new ProviderReports(clock);
     }
 
     @Override
@@ -247,6 +251,9 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
 
         Scheduling scheduling =
                 Placement.schedulingFor(classes.get(decision.hardwareClass()), worker.getSpec().hardware);
+        ProviderReports.Summary providers = providerReports.summarise(scheduling.accelerator(), ready);
+        status.executionProvider = providers.executionProvider();
+        status.providerFallback = providers.providerFallback();
         var client = context.getClient();
         Applier.apply(
                 context,
@@ -323,6 +330,10 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                                 ? l
                                 : decision.recheckAfter().get())
                         .or(decision::recheckAfter);
+        if (providers.pending()) {
+            recheck = Optional.of(recheck.filter(d -> d.compareTo(PROVIDER_RECHECK) < 0)
+                    .orElse(PROVIDER_RECHECK));
+        }
         return finish(worker, previous, status, recheck, started);
     }
 

@@ -260,7 +260,9 @@ public final class WorkerResources {
         int startupTimeout = spec.warmup == null || spec.warmup.startupTimeoutSeconds == null
                 ? DEFAULT_STARTUP_TIMEOUT_S
                 : spec.warmup.startupTimeoutSeconds;
-        String image = spec.runtime != null && spec.runtime.image != null ? spec.runtime.image : config.workerImage();
+        String image = spec.runtime != null && spec.runtime.image != null
+                ? spec.runtime.image
+                : scheduling.accelerator().gpu() ? config.workerGpuImage() : config.workerImage();
         return new ContainerBuilder()
                 .withName("worker")
                 .withImage(image)
@@ -311,6 +313,15 @@ public final class WorkerResources {
         add(env, "SLM_WORKER_NAME", worker.getMetadata().getName());
         add(env, "SLM_WORKER_TASK", spec.task.value());
         add(env, "SLM_WORKER_HARDWARE_CLASS", scheduling.hardwareClass());
+        if (scheduling.accelerator().gpu()) {
+            // The device plugin sets NVIDIA_VISIBLE_DEVICES to the allocated GPU; CUDA numbers it device 0.
+            add(env, "SLM_WORKER_EXECUTION_PROVIDERS", scheduling.accelerator().providerList());
+            add(
+                    env,
+                    "SLM_WORKER_PROVIDER_POLICY",
+                    scheduling.accelerator().policy().value());
+            add(env, "NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
+        }
         if (model.volume != null) {
             add(env, "SLM_WORKER_MODEL_URI", "file:" + MODEL_DIR + "/" + model.volume.path);
             if (model.volume.tokenizerPath != null)

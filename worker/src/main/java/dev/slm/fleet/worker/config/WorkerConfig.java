@@ -18,6 +18,19 @@ public interface WorkerConfig {
     @WithDefault("cpu")
     String hardwareClass();
 
+    /**
+     * ONNX Runtime execution providers to try in order, comma-separated: cpu, cuda, tensorrt. The operator sets it
+     * from the hardware class the pod was placed on.
+     */
+    @WithDefault("cpu")
+    String executionProviders();
+
+    /** When the first provider cannot load: fallback (next one, reported) or refuse (NOT_SERVING). */
+    @WithDefault("fallback")
+    String providerPolicy();
+
+    Gpu gpu();
+
     Model model();
 
     /** TaskParameters as proto3 JSON. */
@@ -53,6 +66,18 @@ public interface WorkerConfig {
 
         /** Display name; default: derived from the URI. */
         Optional<String> name();
+    }
+
+    interface Gpu {
+        /** CUDA device ordinal among the visible devices; default 0 (a pod sees only its allocated GPUs). */
+        Optional<Integer> deviceId();
+
+        /** nvidia-smi binary for gpu_memory_bytes_used / gpu_utilization_percent. */
+        @WithDefault("nvidia-smi")
+        String smi();
+
+        @WithDefault("5s")
+        java.time.Duration metricsInterval();
     }
 
     interface Threads {

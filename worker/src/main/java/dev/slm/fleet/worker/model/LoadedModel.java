@@ -3,12 +3,13 @@ package dev.slm.fleet.worker.model;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.slm.fleet.worker.accel.ProviderSelection;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * An ONNX Runtime session with its tokenizer; thread-safe for concurrent run() calls. {@code dynamicQuantized}: the
- * graph quantises activations at run time over the whole input tensor (DynamicQuantizeLinear), so a sequence's
+ * An ONNX Runtime session with its tokenizer and the execution provider it runs on; thread-safe for concurrent run()
+ * calls. {@code dynamicQuantized}: the graph quantises activations at run time over the whole input tensor (DynamicQuantizeLinear), so a sequence's
  * outputs depend on what else is in its batch.
  */
 public record LoadedModel(
@@ -18,12 +19,13 @@ public record LoadedModel(
         OrtSession session,
         TextTokenizer tokenizer,
         long loadMillis,
-        boolean dynamicQuantized)
+        boolean dynamicQuantized,
+        ProviderSelection provider)
         implements AutoCloseable {
 
     public LoadedModel(
             String name, String uri, String sha256, OrtSession session, TextTokenizer tokenizer, long loadMillis) {
-        this(name, uri, sha256, session, tokenizer, loadMillis, false);
+        this(name, uri, sha256, session, tokenizer, loadMillis, false, ProviderSelection.cpu());
     }
 
     public Set<String> inputNames() {

@@ -2,11 +2,18 @@ package dev.slm.fleet.worker.model;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
+import dev.slm.fleet.worker.accel.ExecutionProvider;
+import dev.slm.fleet.worker.accel.ProviderChain;
+import dev.slm.fleet.worker.accel.ProviderSelection;
+import dev.slm.fleet.worker.accel.ProviderSelector;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /** Reads, verifies, optionally decrypts (in memory) and opens a model with its tokenizer. */
@@ -17,6 +24,11 @@ public final class ModelLoader {
     private ModelLoader() {}
 
     public static LoadedModel load(ModelSpec spec) throws ModelLoadException {
+        return load(spec, ProviderChain.cpuOnly());
+    }
+
+    /** Opens the model with the first execution provider of the chain that loads (see {@link ProviderSelector}). */
+    public static LoadedModel load(ModelSpec spec, ProviderChain providers) throws ModelLoadException {
         long start = System.nanoTime();
         byte[] bytes;
         try {
@@ -41,26 +53,57 @@ public final class ModelLoader {
         }
         TextTokenizer tokenizer = loadTokenizer(spec);
         boolean dynamicQuantized = contains(bytes, DYNAMIC_QUANTIZE_OP);
-        OrtSession session;
+        ProviderSelector.Selected<OrtSession> opened;
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-                options.setIntraOpNumThreads(spec.intraOpThreads());
-                options.setInterOpNumThreads(spec.interOpThreads());
-                options.setOptimizationLevel(optLevel(spec.optimization()));
-                session = env.createSession(bytes, options);
-            }
-        } catch (OrtException | RuntimeException e) {
+            final byte[] model = bytes;
+            OrtSession.SessionOptions.OptLevel level = optLevel(spec.optimization());
+            opened = ProviderSelector.select(providers, availableProviders(), registered -> {
+                try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+                    options.setIntraOpNumThreads(spec.intraOpThreads());
+                    options.setInterOpNumThreads(spec.interOpThreads());
+                    options.setOptimizationLevel(level);
+                    for (ExecutionProvider p : registered) {
+                        switch (p) {
+                            case TENSORRT -> options.addTensorrt(providers.deviceId());
+                            case CUDA -> options.addCUDA(providers.deviceId());
+                            case CPU -> {}
+                        }
+                    }
+                    return env.createSession(model, options);
+                } catch (OrtException | RuntimeException e) {
+                    if (!registered.isEmpty()) {
+                        throw e;
+                    }
+                    throw new ModelLoadException(
+                            "ONNX Runtime cannot open model " + spec.uri() + ": " + e.getMessage(), e);
+                }
+            });
+        } catch (ModelLoadException | RuntimeException e) {
             if (tokenizer != null) {
                 tokenizer.close();
+            }
+            if (e instanceof ModelLoadException m) {
+                throw m;
             }
             throw new ModelLoadException("ONNX Runtime cannot open model " + spec.uri() + ": " + e.getMessage(), e);
         } finally {
             Arrays.fill(bytes, (byte) 0);
         }
+        ProviderSelection selection = opened.selection();
+        selection
+                .fallbackReason()
+                .ifPresent(why -> LOG.warnf(
+                        "model %s runs on execution provider %s, not %s: %s",
+                        spec.uri(), selection.active().id(), providers.first().id(), why));
         long millis = (System.nanoTime() - start) / 1_000_000;
         return new LoadedModel(
-                ModelSource.displayName(spec.uri()), spec.uri(), digest, session, tokenizer, millis, dynamicQuantized);
+                ModelSource.displayName(spec.uri()), spec.uri(), digest,
+                opened.value(),
+                tokenizer,
+                millis,
+                dynamicQuantized,
+                selection);
     }
 
     private static final byte[] DYNAMIC_QUANTIZE_OP =
@@ -78,6 +121,18 @@ public final class ModelLoader {
             return true;
         }
         return false;
+    }
+
+    /** The providers compiled into the ONNX Runtime on the classpath (the CPU jar: cpu only). */
+    public static Set<ExecutionProvider> availableProviders() {
+        Set<ExecutionProvider> out = EnumSet.of(ExecutionProvider.CPU);
+        for (OrtProvider p : OrtEnvironment.getAvailableProviders()) {
+            ExecutionProvider known = ExecutionProvider.of(p);
+            if (known != null) {
+                out.add(known);
+            }
+        }
+        return out;
     }
 
     /**

@@ -18,6 +18,8 @@ import dev.slm.fleet.proto.v1.RequestMeta;
 import dev.slm.fleet.proto.v1.ScoredIntent;
 import dev.slm.fleet.proto.v1.Slot;
 import dev.slm.fleet.proto.v1.Task;
+import dev.slm.fleet.worker.accel.ProviderChain;
+import dev.slm.fleet.worker.accel.ProviderSelection;
 import dev.slm.fleet.worker.model.TextTokenizer;
 import dev.slm.fleet.worker.task.CausalLm;
 import dev.slm.fleet.worker.task.IntentClassifier;
@@ -262,7 +264,6 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         DescribeResponse.Builder b = DescribeResponse.newBuilder()
                 .setTask(runtime.task())
                 .setHardwareClass(cfg.hardwareClass())
-                .setExecutionProvider("cpu")
                 .setQuantization(cfg.model().quantization().orElse(""))
                 .setMaxInputBytes(runtime.limits().maxInputBytes())
                 .setMaxInputTokens(runtime.limits().maxInputTokens())
@@ -272,8 +273,16 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         if (q != null) {
             q.capacities().forEach((p, cap) -> b.putQueueLimits(Priorities.name(p), cap));
         }
+        ProviderChain asked = runtime.providers();
+        if (asked != null) {
+            b.addAllRequestedProviders(asked.ids())
+                    .setProviderPolicy(asked.policy().id());
+        }
         TaskEngines e = runtime.engines();
         if (e != null) {
+            ProviderSelection provider = e.model().provider();
+            b.setExecutionProvider(provider.active().id());
+            provider.fallbackReason().ifPresent(b::setProviderFallback);
             b.setModelName(cfg.model().name().orElse(e.model().name()))
                     .setModelDigest("sha256:" + e.model().sha256());
             e.classifier().ifPresent(c -> b.addAllIntents(c.intents()));
@@ -573,6 +582,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                 Timer.builder("request_latency")
                         .tag("task", name)
                         .tag("model", modelName())
+                        .tag("provider", providerName())
                         .publishPercentileHistogram()
                         .description("time in the worker per request, queue included")
                         .register(registry),
@@ -600,6 +610,11 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                 .model()
                 .name()
                 .orElse(e == null ? "none" : e.model().name());
+    }
+
+    private String providerName() {
+        TaskEngines e = runtime.engines();
+        return e == null ? "none" : e.model().provider().active().id();
     }
 
     /** The earlier of the request's own deadline and the gRPC deadline, as System.nanoTime(); 0 = none. */

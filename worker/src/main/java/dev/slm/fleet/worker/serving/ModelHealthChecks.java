@@ -5,6 +5,7 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 import org.eclipse.microprofile.health.Startup;
@@ -39,10 +40,16 @@ public class ModelHealthChecks {
     }
 
     private HealthCheckResponse response(String name, boolean up) {
-        return HealthCheckResponse.named(name)
+        HealthCheckResponseBuilder b = HealthCheckResponse.named(name)
                 .status(up)
                 .withData("state", runtime.state().name())
-                .withData("reason", String.valueOf(runtime.reason()))
-                .build();
+                .withData("reason", String.valueOf(runtime.reason()));
+        TaskEngines e = runtime.engines();
+        if (e != null) {
+            // The operator reads these into SlmWorker status.executionProvider / providerFallback.
+            b.withData("executionProvider", e.model().provider().active().id());
+            e.model().provider().fallbackReason().ifPresent(why -> b.withData("providerFallback", why));
+        }
+        return b.build();
     }
 }

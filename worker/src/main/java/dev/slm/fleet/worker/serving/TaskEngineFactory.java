@@ -3,6 +3,7 @@ package dev.slm.fleet.worker.serving;
 import dev.slm.fleet.proto.v1.SamplingParams;
 import dev.slm.fleet.proto.v1.Task;
 import dev.slm.fleet.proto.v1.TaskParameters;
+import dev.slm.fleet.worker.accel.ProviderChain;
 import dev.slm.fleet.worker.model.LoadedModel;
 import dev.slm.fleet.worker.model.ModelLoadException;
 import dev.slm.fleet.worker.model.ModelLoader;
@@ -28,7 +29,13 @@ public final class TaskEngineFactory {
 
     public static TaskEngines build(Task task, ModelSpec spec, TaskParameters params, Limits limits, Clock clock)
             throws ModelLoadException {
-        LoadedModel model = ModelLoader.load(spec);
+        return build(task, spec, ProviderChain.cpuOnly(), params, limits, clock);
+    }
+
+    public static TaskEngines build(
+            Task task, ModelSpec spec, ProviderChain providers, TaskParameters params, Limits limits, Clock clock)
+            throws ModelLoadException {
+        LoadedModel model = ModelLoader.load(spec, providers);
         try {
             return switch (task) {
                 case TASK_CLASSIFY_INTENT -> {

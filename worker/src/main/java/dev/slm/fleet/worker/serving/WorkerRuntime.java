@@ -4,6 +4,10 @@ import com.google.protobuf.util.JsonFormat;
 import dev.slm.fleet.proto.v1.Priority;
 import dev.slm.fleet.proto.v1.Task;
 import dev.slm.fleet.proto.v1.TaskParameters;
+import dev.slm.fleet.worker.accel.GpuDevice;
+import dev.slm.fleet.worker.accel.GpuMetrics;
+import dev.slm.fleet.worker.accel.ProviderChain;
+import dev.slm.fleet.worker.accel.ProviderSelection;
 import dev.slm.fleet.worker.config.WorkerConfig;
 import dev.slm.fleet.worker.model.ModelLoadException;
 import dev.slm.fleet.worker.model.ModelSpec;
@@ -59,6 +63,8 @@ public class WorkerRuntime {
     private volatile Task task = Task.TASK_UNSPECIFIED;
     private volatile Limits limits = Limits.defaults();
     private volatile TaskParameters parameters = TaskParameters.getDefaultInstance();
+    private volatile ProviderChain providers;
+    private volatile GpuMetrics gpuMetrics;
     private volatile double loadSeconds;
     private volatile double warmupSeconds;
     private final List<Consumer<ServingState>> listeners = new CopyOnWriteArrayList<>();
@@ -96,14 +102,24 @@ public class WorkerRuntime {
                     config.threads().intraOp(),
                     config.threads().interOp(),
                     config.model().optimization());
-            LOG.infof("loading model %s for task %s", spec.uri(), config.task());
+            providers = ProviderChain.parse(
+                    config.executionProviders(),
+                    config.providerPolicy(),
+                    config.gpu().deviceId().orElse(0));
+            LOG.infof(
+                    "loading model %s for task %s on execution providers %s (policy %s)",
+                    spec.uri(),
+                    config.task(),
+                    providers.ids(),
+                    providers.policy().id());
             long t0 = System.nanoTime();
-            TaskEngines built = TaskEngineFactory.build(task, spec, parameters, limits, Clock.systemUTC());
+            TaskEngines built = TaskEngineFactory.build(task, spec, providers, parameters, limits, Clock.systemUTC());
             boolean exact = built.embedder()
                     .map(SentenceEmbedder::batchExact)
                     .orElse(!built.model().dynamicQuantized());
             batching = BatchPolicy.resolve(parameters.getBatching(), task, exact);
             loadSeconds = (System.nanoTime() - t0) / 1e9;
+            registerProviderMetrics(built.model().provider());
             setState(ServingState.WARMING_UP, "warming up");
             long t1 = System.nanoTime();
             TaskEngineFactory.warmUp(built, Math.max(1, config.warmup().iterations()));
@@ -141,6 +157,24 @@ public class WorkerRuntime {
             setState(ServingState.FAILED, "runtime failure while loading: " + e);
         } finally {
             MDC.clear();
+        }
+    }
+
+    private void registerProviderMetrics(ProviderSelection selection) {
+        Gauge.builder("worker_execution_provider", () -> 1)
+                .tag("provider", selection.active().id())
+                .tag("requested", String.join(",", selection.requestedIds()))
+                .description("the ONNX Runtime execution provider the model runs on (value 1)")
+                .register(registry);
+        Gauge.builder("worker_provider_fallback", () -> selection.fellBack() ? 1 : 0)
+                .description("1 when the model runs on a later provider than the first one asked for")
+                .register(registry);
+        if (selection.active().gpu()) {
+            GpuDevice device = GpuDevice.resolve(System.getenv(), config.gpu().deviceId());
+            GpuMetrics metrics = new GpuMetrics(config.gpu().smi(), device);
+            if (metrics.start(registry, config.gpu().metricsInterval())) {
+                gpuMetrics = metrics;
+            }
         }
     }
 
@@ -204,6 +238,10 @@ public class WorkerRuntime {
         if (e != null) {
             e.close();
         }
+        GpuMetrics g = gpuMetrics;
+        if (g != null) {
+            g.close();
+        }
     }
 
     private void setState(ServingState s, String why) {
@@ -250,6 +288,11 @@ public class WorkerRuntime {
 
     public TaskParameters parameters() {
         return parameters;
+    }
+
+    /** The providers asked for (null until the settings are read); the one in use is on the engines' model. */
+    public ProviderChain providers() {
+        return providers;
     }
 
     public WorkerConfig config() {

@@ -245,7 +245,8 @@ class ClassifyWorkerTest {
         classify("hello there");
         String body = scrape();
         assertTrue(
-                body.contains("request_latency_seconds_bucket{model=\"all-minilm-l6-v2-q\",task=\"classify-intent\""),
+                body.contains(
+                        "request_latency_seconds_bucket{model=\"all-minilm-l6-v2-q\",provider=\"cpu\",task=\"classify-intent\""),
                 body);
         assertTrue(body.contains("worker_requests_in_flight"), body);
         assertTrue(body.contains("worker_queue_wait_seconds_count{task=\"classify-intent\""), body);

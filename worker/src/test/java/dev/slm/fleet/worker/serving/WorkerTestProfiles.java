@@ -105,4 +105,34 @@ public final class WorkerTestProfiles {
                     "sha256:" + "0".repeat(64)));
         }
     }
+
+    /** Asks for CUDA first on a machine (and an ONNX Runtime build) without it; policy fallback. */
+    public static class CudaFallback extends Base {
+        public CudaFallback() {
+            super(Map.of(
+                    "slm.worker.task",
+                    "embed",
+                    "slm.worker.hardware-class",
+                    "gpu",
+                    "slm.worker.execution-providers",
+                    "cuda,cpu",
+                    "slm.worker.provider-policy",
+                    "fallback"));
+        }
+    }
+
+    /** Asks for CUDA with policy refuse: the worker must not serve on the CPU. */
+    public static class CudaRefused extends Base {
+        public CudaRefused() {
+            super(Map.of(
+                    "slm.worker.task",
+                    "embed",
+                    "slm.worker.hardware-class",
+                    "gpu",
+                    "slm.worker.execution-providers",
+                    "cuda,cpu",
+                    "slm.worker.provider-policy",
+                    "refuse"));
+        }
+    }
 }
