@@ -251,7 +251,7 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
 
         Scheduling scheduling =
                 Placement.schedulingFor(classes.get(decision.hardwareClass()), worker.getSpec().hardware);
-        ProviderReports.Summary providers = providerReports.summarise(scheduling.accelerator(), ready);
+        ProviderReports.Summary providers = providerReports.summarise(ns + "/" + name, scheduling.accelerator(), ready);
         status.executionProvider = providers.executionProvider();
         status.providerFallback = providers.providerFallback();
         var client = context.getClient();

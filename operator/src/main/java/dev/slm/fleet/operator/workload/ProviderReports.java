@@ -42,7 +42,9 @@ public final class ProviderReports {
 
     private final Function<Pod, java.util.concurrent.CompletableFuture<Optional<Report>>> fetch;
     private final Clock clock;
-    private final Map<String, Report> known = new ConcurrentHashMap<>();
+    /** Per pool (namespace/name): pod UID -> its report; a pool's entries are pruned to its ready pods. */
+    private final Map<String, Map<String, Report>> known = new ConcurrentHashMap<>();
+
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
 
@@ -55,33 +57,33 @@ public final class ProviderReports {
         this.clock = clock;
     }
 
-    public Summary summarise(Accelerator accelerator, Collection<Pod> readyPods) {
-        if (readyPods.isEmpty()) {
-            return new Summary(null, null, false);
+    public Summary summarise(String pool, Accelerator accelerator, Collection<Pod> readyPods) {
+        if (readyPods.isEmpty() || !accelerator.gpu()) {
+            Map<String, Report> gone = known.remove(pool);
+            if (gone != null) failedAt.keySet().removeAll(gone.keySet());
+            return readyPods.isEmpty() ? new Summary(null, null, false) : new Summary("cpu", null, false);
         }
-        if (!accelerator.gpu()) {
-            return new Summary("cpu", null, false);
-        }
+        Map<String, Report> reportsOfPool = known.computeIfAbsent(pool, k -> new ConcurrentHashMap<>());
         List<Report> reports = new ArrayList<>();
         boolean pending = false;
+        Set<String> current = new TreeSet<>();
         for (Pod pod : readyPods) {
             String uid = pod.getMetadata().getUid();
-            Report r = uid == null ? null : known.get(uid);
+            if (uid == null) continue;
+            current.add(uid);
+            Report r = reportsOfPool.get(uid);
             if (r != null) {
                 reports.add(r);
-            } else if (uid != null && ask(uid, pod)) {
+            } else if (ask(reportsOfPool, uid, pod)) {
                 pending = true;
             }
         }
-        Set<String> current = new TreeSet<>();
-        readyPods.forEach(p -> current.add(p.getMetadata().getUid()));
-        known.keySet().retainAll(current);
-        failedAt.keySet().retainAll(current);
+        reportsOfPool.keySet().retainAll(current);
         return summary(reports, pending);
     }
 
     /** Starts a fetch unless one runs or the last one failed recently; true while the answer is awaited. */
-    private boolean ask(String uid, Pod pod) {
+    private boolean ask(Map<String, Report> reportsOfPool, String uid, Pod pod) {
         if (inFlight.contains(uid)) {
             return true;
         }
@@ -92,7 +94,7 @@ public final class ProviderReports {
         inFlight.add(uid);
         fetch.apply(pod).whenComplete((report, error) -> {
             if (report != null && report.isPresent()) {
-                known.put(uid, report.get());
+                reportsOfPool.put(uid, report.get());
                 failedAt.remove(uid);
             } else {
                 failedAt.put(uid, clock.instant());

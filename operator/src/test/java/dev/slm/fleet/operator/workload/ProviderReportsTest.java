@@ -43,31 +43,43 @@ class ProviderReportsTest {
 
     @Test
     void aReadyPodOnAGpuClassIsAskedOnceAndItsAnswerBecomesTheStatus() {
-        ProviderReports.Summary first = reports.summarise(GPU, List.of(pod("a")));
+        ProviderReports.Summary first = reports.summarise("ns/gen", GPU, List.of(pod("a")));
         assertThat(first).isEqualTo(new ProviderReports.Summary(null, null, true));
-        reports.summarise(GPU, List.of(pod("a")));
+        reports.summarise("ns/gen", GPU, List.of(pod("a")));
         assertThat(asked).hasSize(1);
 
         asked.get(0).complete(Optional.of(new ProviderReports.Report("cpu", "cuda (device 0): no CUDA device")));
-        assertThat(reports.summarise(GPU, List.of(pod("a"))))
+        assertThat(reports.summarise("ns/gen", GPU, List.of(pod("a"))))
                 .isEqualTo(new ProviderReports.Summary("cpu", "cuda (device 0): no CUDA device", false));
         assertThat(asked).hasSize(1);
     }
 
     @Test
     void aPodThatDoesNotAnswerIsNotAskedAgainAtOnceAndClaimsNothing() {
-        reports.summarise(GPU, List.of(pod("a")));
+        reports.summarise("ns/gen", GPU, List.of(pod("a")));
         asked.get(0).complete(Optional.empty());
-        assertThat(reports.summarise(GPU, List.of(pod("a")))).isEqualTo(new ProviderReports.Summary(null, null, false));
+        assertThat(reports.summarise("ns/gen", GPU, List.of(pod("a"))))
+                .isEqualTo(new ProviderReports.Summary(null, null, false));
         assertThat(asked).hasSize(1);
     }
 
     @Test
     void podsOnACpuClassRunOnCpuWithoutBeingAsked() {
-        assertThat(reports.summarise(Accelerator.CPU, List.of(pod("a"))))
+        assertThat(reports.summarise("ns/gen", Accelerator.CPU, List.of(pod("a"))))
                 .isEqualTo(new ProviderReports.Summary("cpu", null, false));
-        assertThat(reports.summarise(GPU, List.of()).executionProvider()).isNull();
+        assertThat(reports.summarise("ns/gen", GPU, List.of()).executionProvider())
+                .isNull();
         assertThat(asked).isEmpty();
+    }
+
+    @Test
+    void onePoolsPodsDoNotEvictAnotherPoolsReports() {
+        reports.summarise("ns/a", GPU, List.of(pod("a1")));
+        asked.get(0).complete(Optional.of(new ProviderReports.Report("cuda", null)));
+        reports.summarise("ns/b", GPU, List.of(pod("b1")));
+        assertThat(reports.summarise("ns/a", GPU, List.of(pod("a1"))).executionProvider())
+                .isEqualTo("cuda");
+        assertThat(asked).hasSize(2);
     }
 
     @Test

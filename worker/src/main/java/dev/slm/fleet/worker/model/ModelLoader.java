@@ -71,6 +71,9 @@ public final class ModelLoader {
                         }
                     }
                     return env.createSession(model, options);
+                } catch (LinkageError e) {
+                    // A GPU provider's shared library (or one it needs, e.g. libcudnn.so.9) did not load.
+                    throw new IllegalStateException("cannot load the provider's libraries: " + e.getMessage(), e);
                 } catch (OrtException | RuntimeException e) {
                     if (!registered.isEmpty()) {
                         throw e;
