@@ -101,7 +101,9 @@ public final class ModelLoader {
                         spec.uri(), selection.active().id(), providers.first().id(), why));
         long millis = (System.nanoTime() - start) / 1_000_000;
         return new LoadedModel(
-                ModelSource.displayName(spec.uri()), spec.uri(), digest,
+                ModelSource.displayName(spec.uri()),
+                spec.uri(),
+                digest,
                 opened.value(),
                 tokenizer,
                 millis,
