@@ -13,6 +13,10 @@ public final class Env {
     public static final String WORKER_MODEL_SHA256 = "SLM_WORKER_MODEL_SHA256";
     public static final String WORKER_MODEL_QUANTIZATION = "SLM_WORKER_MODEL_QUANTIZATION";
     public static final String WORKER_HARDWARE_CLASS = "SLM_WORKER_HARDWARE_CLASS";
+    /** ONNX Runtime execution providers in order, comma-separated (cpu, cuda, tensorrt); set for GPU classes only. */
+    public static final String WORKER_EXECUTION_PROVIDERS = "SLM_WORKER_EXECUTION_PROVIDERS";
+    /** fallback | refuse: what the worker does when the first provider cannot load. */
+    public static final String WORKER_PROVIDER_POLICY = "SLM_WORKER_PROVIDER_POLICY";
 
     private Env() {}
 }

@@ -331,8 +331,8 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                                 : decision.recheckAfter().get())
                         .or(decision::recheckAfter);
         if (providers.pending()) {
-            recheck = Optional.of(recheck.filter(d -> d.compareTo(PROVIDER_RECHECK) < 0)
-                    .orElse(PROVIDER_RECHECK));
+            recheck = Optional.of(
+                    recheck.filter(d -> d.compareTo(PROVIDER_RECHECK) < 0).orElse(PROVIDER_RECHECK));
         }
         return finish(worker, previous, status, recheck, started);
     }

@@ -315,10 +315,13 @@ public final class WorkerResources {
         add(env, "SLM_WORKER_HARDWARE_CLASS", scheduling.hardwareClass());
         if (scheduling.accelerator().gpu()) {
             // The device plugin sets NVIDIA_VISIBLE_DEVICES to the allocated GPU; CUDA numbers it device 0.
-            add(env, "SLM_WORKER_EXECUTION_PROVIDERS", scheduling.accelerator().providerList());
             add(
                     env,
-                    "SLM_WORKER_PROVIDER_POLICY",
+                    dev.slm.fleet.contract.Env.WORKER_EXECUTION_PROVIDERS,
+                    scheduling.accelerator().providerList());
+            add(
+                    env,
+                    dev.slm.fleet.contract.Env.WORKER_PROVIDER_POLICY,
                     scheduling.accelerator().policy().value());
             add(env, "NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
         }
