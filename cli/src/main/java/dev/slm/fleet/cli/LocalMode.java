@@ -252,10 +252,21 @@ public final class LocalMode {
             .filter(Files::isExecutable)
             .findFirst();
 
-    /** Relative paths (and file: URIs with relative paths) are relative to the repository root. */
+    /** Where pods mount the prepared models; locally that is worker/scripts/prepare-models' cache. */
+    static final String MODELS_MOUNT = "file:/models/";
+
+    /**
+     * Relative paths (and file: URIs with relative paths) are relative to the repository root; file:/models/… is
+     * $SLM_FLEET_CACHE/models/… (default ~/.cache/slm-fleet), where `make models` prepares them.
+     */
     private String resolve(String uri) {
         if (uri == null) {
             throw new StartupFailed("a worker has no spec.model.uri (local mode cannot mount spec.model.volume)");
+        }
+        if (uri.startsWith(MODELS_MOUNT)) {
+            String cache = System.getenv()
+                    .getOrDefault("SLM_FLEET_CACHE", System.getProperty("user.home") + "/.cache/slm-fleet");
+            return "file:" + Path.of(cache, "models", uri.substring(MODELS_MOUNT.length()));
         }
         if (uri.startsWith("file:") && !uri.startsWith("file:/")) {
             return "file:" + root.resolve(uri.substring(5));

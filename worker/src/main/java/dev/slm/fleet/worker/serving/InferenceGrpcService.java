@@ -229,19 +229,22 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         // next token because the generator polls isCancelled().
         call.setOnCancelHandler(() -> {});
         admit(Task.TASK_GENERATE, request.getMeta(), request.getPrompt(), observer, (start, deadline) -> {
-            CausalLm.Completion c = runtime.engines()
-                    .generator()
-                    .orElseThrow()
-                    .generate(
-                            request.getMeta().getSessionId(),
-                            request.getPrompt(),
+            CausalLm lm = runtime.engines().generator().orElseThrow();
+            CausalLm.TokenSink sink = (delta, index) -> observer.onNext(
+                    GenerateChunk.newBuilder().setText(delta).setIndex(index).build());
+            String session = request.getMeta().getSessionId();
+            CausalLm.Completion c = request.getMessagesCount() > 0
+                    ? lm.chat(
+                            session,
+                            request.getMessagesList(),
+                            request.getFactsList(),
+                            request.getIntent(),
                             request.getSampling(),
-                            (delta, index) -> observer.onNext(GenerateChunk.newBuilder()
-                                    .setText(delta)
-                                    .setIndex(index)
-                                    .build()),
+                            sink,
                             call::isCancelled,
-                            deadline);
+                            deadline)
+                    : lm.generate(
+                            session, request.getPrompt(), request.getSampling(), sink, call::isCancelled, deadline);
             if (c.finishReason() == FinishReason.FINISH_REASON_CANCELLED) {
                 return Status.CANCELLED;
             }

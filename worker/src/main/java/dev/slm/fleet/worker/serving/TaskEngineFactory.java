@@ -1,5 +1,8 @@
 package dev.slm.fleet.worker.serving;
 
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import com.google.protobuf.util.JsonFormat;
 import dev.slm.fleet.proto.v1.SamplingParams;
 import dev.slm.fleet.proto.v1.Task;
 import dev.slm.fleet.proto.v1.TaskParameters;
@@ -7,10 +10,12 @@ import dev.slm.fleet.worker.accel.ProviderChain;
 import dev.slm.fleet.worker.model.LoadedModel;
 import dev.slm.fleet.worker.model.ModelLoadException;
 import dev.slm.fleet.worker.model.ModelLoader;
+import dev.slm.fleet.worker.model.ModelSource;
 import dev.slm.fleet.worker.model.ModelSpec;
 import dev.slm.fleet.worker.task.BioTagger;
 import dev.slm.fleet.worker.task.BuiltinExtractors;
 import dev.slm.fleet.worker.task.CausalLm;
+import dev.slm.fleet.worker.task.ChatTemplate;
 import dev.slm.fleet.worker.task.FewShotIntentClassifier;
 import dev.slm.fleet.worker.task.HeadIntentClassifier;
 import dev.slm.fleet.worker.task.IntentClassifier;
@@ -18,6 +23,8 @@ import dev.slm.fleet.worker.task.KvCacheStore;
 import dev.slm.fleet.worker.task.Limits;
 import dev.slm.fleet.worker.task.SentenceEmbedder;
 import dev.slm.fleet.worker.task.SlotExtractor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -86,7 +93,8 @@ public final class TaskEngineFactory {
                             new KvCacheStore(sessions, mib * 1024 * 1024),
                             defaults,
                             params.getPromptTemplate(),
-                            limits);
+                            limits,
+                            chatTemplate(spec));
                     yield new TaskEngines(
                             task,
                             model,
@@ -128,6 +136,43 @@ public final class TaskEngineFactory {
             }
             default -> {}
         }
+    }
+
+    /** The chat template beside the model's tokenizer (chat_template.jinja, else tokenizer_config.json), if any. */
+    public static Optional<ChatTemplate> chatTemplate(ModelSpec spec) throws ModelLoadException {
+        Optional<String> tokenizer =
+                spec.tokenizerUri().filter(s -> !s.isBlank()).or(() -> ModelSource.defaultTokenizerUri(spec.uri()));
+        if (tokenizer.isEmpty() || tokenizer.get().startsWith("builtin:")) {
+            return Optional.empty();
+        }
+        String base = tokenizer.get().substring(0, tokenizer.get().lastIndexOf('/') + 1);
+        for (String name : List.of("chat_template.jinja", "tokenizer_config.json")) {
+            String text;
+            try {
+                text = new String(ModelSource.read(base + name), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                continue;
+            }
+            if (name.endsWith(".json")) {
+                try {
+                    Struct.Builder config = Struct.newBuilder();
+                    JsonFormat.parser().merge(text, config);
+                    Value t = config.getFieldsOrDefault("chat_template", Value.getDefaultInstance());
+                    if (!t.hasStringValue()) {
+                        continue;
+                    }
+                    text = t.getStringValue();
+                } catch (IOException e) {
+                    throw new ModelLoadException("cannot read " + base + name + ": " + e.getMessage(), e);
+                }
+            }
+            try {
+                return Optional.of(ChatTemplate.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new ModelLoadException(base + name + ": " + e.getMessage(), e);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Runs the task on a representative input; the first runs are several times slower than steady state. */

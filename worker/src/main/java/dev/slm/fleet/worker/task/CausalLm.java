@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.slm.fleet.proto.v1.ChatMessage;
 import dev.slm.fleet.proto.v1.FinishReason;
 import dev.slm.fleet.proto.v1.SamplingParams;
 import dev.slm.fleet.worker.model.LoadedModel;
@@ -39,6 +40,10 @@ public final class CausalLm {
     private final long headDim;
     private final boolean positionIds;
     private final long[] eosIds;
+    private final Optional<ChatTemplate> chatTemplate;
+
+    /** Tokens a chat answer may run past max_tokens to finish its sentence. */
+    static final int SENTENCE_GRACE_TOKENS = 24;
 
     /** Receives text deltas as they become final. */
     public interface TokenSink {
@@ -50,7 +55,18 @@ public final class CausalLm {
 
     public CausalLm(
             LoadedModel model, KvCacheStore cache, SamplingParams defaults, String promptTemplate, Limits limits) {
+        this(model, cache, defaults, promptTemplate, limits, Optional.empty());
+    }
+
+    public CausalLm(
+            LoadedModel model,
+            KvCacheStore cache,
+            SamplingParams defaults,
+            String promptTemplate,
+            Limits limits,
+            Optional<ChatTemplate> chatTemplate) {
         this.model = model;
+        this.chatTemplate = chatTemplate;
         this.cache = cache;
         this.defaults = defaults;
         this.promptTemplate = promptTemplate == null || promptTemplate.isEmpty() ? "{prompt}" : promptTemplate;
@@ -78,7 +94,8 @@ public final class CausalLm {
                     + "heads=" + heads + " head_dim=" + headDim);
         }
         this.positionIds = model.inputNames().contains("position_ids");
-        this.eosIds = EOS_CANDIDATES.stream()
+        this.eosIds = java.util.stream.Stream.concat(
+                        chatTemplate.map(ChatTemplate::endToken).stream(), EOS_CANDIDATES.stream())
                 .map(this::singleSpecial)
                 .filter(id -> id >= 0)
                 .mapToLong(Long::longValue)
@@ -94,6 +111,10 @@ public final class CausalLm {
         return layers;
     }
 
+    public Optional<ChatTemplate> chatTemplate() {
+        return chatTemplate;
+    }
+
     public Completion generate(
             String sessionId,
             String prompt,
@@ -102,15 +123,50 @@ public final class CausalLm {
             BooleanSupplier cancelled,
             long deadlineNanos) {
         limits.checkText("prompt", prompt);
+        String text = promptTemplate.replace("{prompt}", prompt);
+        return decode(sessionId, model.tokenizer().encode(text), false, request, sink, cancelled, deadlineNanos);
+    }
+
+    /**
+     * The next assistant turn of a conversation, rendered with the model's chat template; facts go into the last
+     * user turn. The answer ends at the template's end token, or at a sentence end once max_tokens is reached
+     * (at most {@link #SENTENCE_GRACE_TOKENS} more).
+     */
+    public Completion chat(
+            String sessionId,
+            List<ChatMessage> messages,
+            List<String> facts,
+            String intent,
+            SamplingParams request,
+            TokenSink sink,
+            BooleanSupplier cancelled,
+            long deadlineNanos) {
+        ChatTemplate template = chatTemplate.orElseThrow(() -> new InvalidInputException("model " + model.name()
+                + " has no chat template (chat_template.jinja or tokenizer_config.json beside its tokenizer);"
+                + " send a prompt instead of messages"));
+        for (int i = 0; i < messages.size(); i++) {
+            limits.checkText("messages[" + i + "].content", messages.get(i).getContent());
+        }
+        String text = template.render(messages, facts, intent);
+        return decode(sessionId, model.tokenizer().encode(text, false), true, request, sink, cancelled, deadlineNanos);
+    }
+
+    private Completion decode(
+            String sessionId,
+            TextTokenizer.Tokens encoded,
+            boolean sentences,
+            SamplingParams request,
+            TokenSink sink,
+            BooleanSupplier cancelled,
+            long deadlineNanos) {
         SamplingParams p = merge(request);
         int maxTokens = p.getMaxTokens() > 0 ? p.getMaxTokens() : 128;
         if (maxTokens > limits.maxNewTokens()) {
             throw new InvalidInputException(
                     "sampling.max_tokens is " + maxTokens + ", over the limit max-new-tokens=" + limits.maxNewTokens());
         }
-        String text = promptTemplate.replace("{prompt}", prompt);
-        long[] promptIds =
-                limits.checkTokens("prompt", model.tokenizer().encode(text)).ids();
+        int hardCap = sentences ? maxTokens + SENTENCE_GRACE_TOKENS : maxTokens;
+        long[] promptIds = limits.checkTokens("prompt", encoded).ids();
         Random rng = p.getSeed() != 0 ? new Random(p.getSeed()) : new Random();
 
         Optional<KvCacheStore.Entry> cached = cache.take(sessionId);
@@ -124,7 +180,7 @@ public final class CausalLm {
                 hit = true;
             }
         }
-        long[] all = Arrays.copyOf(promptIds, promptIds.length + maxTokens);
+        long[] all = Arrays.copyOf(promptIds, promptIds.length + hardCap);
         int length = promptIds.length;
         long[] feed = hit ? Arrays.copyOfRange(promptIds, state.tokens().length, promptIds.length) : promptIds;
         int past = hit ? state.tokens().length : 0;
@@ -136,7 +192,7 @@ public final class CausalLm {
         FinishReason finish = FinishReason.FINISH_REASON_LENGTH;
         int index = 0;
         try {
-            while (generated.size() < maxTokens) {
+            while (generated.size() < hardCap) {
                 if (cancelled.getAsBoolean()) {
                     finish = FinishReason.FINISH_REASON_CANCELLED;
                     break;
@@ -165,6 +221,9 @@ public final class CausalLm {
                     }
                     emitted = finalText;
                     finish = FinishReason.FINISH_REASON_STOP;
+                    break;
+                }
+                if (generated.size() >= maxTokens && (!sentences || endsSentence(decoded))) {
                     break;
                 }
                 int safe = decoded.length() - heldBack(decoded, p.getStopList());
@@ -349,6 +408,11 @@ public final class CausalLm {
             }
         }
         return new KvCacheStore.Entry(Arrays.copyOf(e.tokens(), tokens), k, v, heads, headDim);
+    }
+
+    static boolean endsSentence(String text) {
+        String t = text.stripTrailing();
+        return !t.isEmpty() && ".!?".indexOf(t.charAt(t.length() - 1)) >= 0;
     }
 
     private static int firstStop(String text, List<String> stops) {
