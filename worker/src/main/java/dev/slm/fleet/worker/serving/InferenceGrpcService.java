@@ -233,7 +233,10 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
             CausalLm.TokenSink sink = (delta, index) -> observer.onNext(
                     GenerateChunk.newBuilder().setText(delta).setIndex(index).build());
             String session = request.getMeta().getSessionId();
-            CausalLm.Completion c = request.getMessagesCount() > 0
+            // A model without a chat template (the tiny test LM) takes the raw prompt when the request has one.
+            boolean chat = request.getMessagesCount() > 0
+                    && (lm.chatTemplate().isPresent() || request.getPrompt().isEmpty());
+            CausalLm.Completion c = chat
                     ? lm.chat(
                             session,
                             request.getMessagesList(),
