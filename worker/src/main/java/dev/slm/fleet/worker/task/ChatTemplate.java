@@ -62,7 +62,7 @@ public record ChatTemplate(String turnStart, String turnEnd, String endToken, Op
         StringBuilder out = new StringBuilder();
         boolean hasSystem = messages.get(0).getRole().equals("system");
         Optional<String> system = facts.isEmpty() ? defaultSystem : Optional.of(GROUNDED_SYSTEM);
-        if (!hasSystem && (system.isPresent() || !intent.isEmpty())) {
+        if (!hasSystem && system.isPresent()) {
             turn(out, "system", withIntent(system.orElse(""), intent));
         }
         for (int i = 0; i < messages.size(); i++) {
@@ -82,12 +82,12 @@ public record ChatTemplate(String turnStart, String turnEnd, String endToken, Op
         return "Facts: " + String.join(" ", facts) + "\nQuestion: " + question + "\nAnswer using the facts.";
     }
 
+    /**
+     * The intent is not written into the turns: SmolLM2-135M echoed a sentence naming it ("The customer's request
+     * …") instead of answering; the facts retrieved for it carry what the answer needs.
+     */
     private static String withIntent(String system, String intent) {
-        if (intent.isEmpty()) {
-            return system;
-        }
-        String topic = "The customer's request is about: " + intent.replace('_', ' ') + ".";
-        return system.isEmpty() ? topic : system + " " + topic;
+        return system;
     }
 
     private void turn(StringBuilder out, String role, String content) {

@@ -34,7 +34,7 @@ class ChatTemplateTest {
     }
 
     @Test
-    void factsGoIntoTheLastUserTurnOnlyAndTheIntentIntoTheSystemTurn() {
+    void factsGoIntoTheLastUserTurnOnlyAndTheIntentIsNotWrittenIntoTheTurns() {
         String out = ChatTemplate.parse(SMOLLM2)
                 .render(
                         List.of(
@@ -45,7 +45,7 @@ class ChatTemplateTest {
                         List.of("Order 12345 ships with DHL.", "It arrives on Friday."),
                         "order_status");
         assertEquals(
-                "<|im_start|>system\nYou answer for a shop. The customer's request is about: order status.<|im_end|>\n"
+                "<|im_start|>system\nYou answer for a shop.<|im_end|>\n"
                         + "<|im_start|>user\nhello<|im_end|>\n"
                         + "<|im_start|>assistant\nHello! How can I help?<|im_end|>\n"
                         + "<|im_start|>user\nFacts: Order 12345 ships with DHL. It arrives on Friday.\n"
