@@ -32,6 +32,12 @@ class FieldCoverageTest {
             Map.entry("HardwareClass.tolerations", "operator Placement"),
             Map.entry("HardwareClass.resourceName", "operator Placement / Capacity"),
             Map.entry("HardwareClass.resourceCount", "operator Placement / HardwareClasses"),
+            Map.entry(
+                    "HardwareClass.executionProviders",
+                    "operator placement.Accelerator → worker accel.ProviderSelector (ORT session)"),
+            Map.entry(
+                    "HardwareClass.providerPolicy",
+                    "operator placement.Accelerator → worker accel.ProviderPolicy (fallback | refuse)"),
             Map.entry("SlmClusterSpec.pipeline", COMPILE),
             Map.entry("StageSpec.tasks", COMPILE + " (stage groups in order)"),
             Map.entry("StageSpec.optional", COMPILE + " (a failed optional group is skipped)"),

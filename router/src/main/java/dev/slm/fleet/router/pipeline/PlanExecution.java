@@ -347,7 +347,11 @@ public final class PlanExecution {
         return null;
     }
 
-    /** The facts for the generator: documents an extracted slot selects (an order id), then the nearest ones. */
+    /**
+     * The facts for the generator: the documents an extracted slot selects (an order id selects its order) or, when
+     * no slot selects one, the nearest ones. A selected document is exact; nearest neighbours beside it only distract
+     * a small generator (SmolLM2-135M mixed the other orders into the answer).
+     */
     private void retrieve() {
         var retrieval = p.settings.config().getRetrieval();
         if (!retrieval.getEnabled()) return;
@@ -365,8 +369,8 @@ public final class PlanExecution {
         VectorIndex idx = p.index();
         int k = Math.max(1, retrieval.getTopK());
         String how = "slots";
-        if (idx != null && query != null && query.getEmbeddingsCount() > 0) {
-            how = "slots + in-memory index";
+        if (chosen.isEmpty() && idx != null && query != null && query.getEmbeddingsCount() > 0) {
+            how = "in-memory index";
             for (VectorIndex.Hit hit : idx.search(Pipeline.toArray(query.getEmbeddings(0)), k)) {
                 if (chosen.size() >= k && !hit.document().getSlotsMap().isEmpty()) continue;
                 if (hit.document().getSlotsMap().isEmpty()
@@ -471,6 +475,16 @@ public final class PlanExecution {
                                 ? sf
                                 : new StageFailed(task, Cause.ERROR, "" + unwrap(t));
                         timing(task, (System.nanoTime() - startNanos) / 1e6, status(f), "");
+                        if (answer && f.cause == Cause.DEADLINE && cutAnswer()) {
+                            // What the client already has (or what is buffered) is the answer, cut at the budget:
+                            // finish_reason "length", served by the generator, and the reason says where it was cut.
+                            answered = true;
+                            complete(
+                                    ServedBy.SERVED_BY_GENERATOR,
+                                    answeredBy(task) + ", cut: " + f.getMessage(),
+                                    "length");
+                            return null;
+                        }
                         if (answer && tokensOut > 0) {
                             fail(new Rejection(
                                     Rejection.Kind.FAILED,
@@ -500,6 +514,12 @@ public final class PlanExecution {
                     complete(ServedBy.SERVED_BY_GENERATOR, answeredBy(task), finish);
                     return null;
                 });
+    }
+
+    /** Ends the post-processor on what the generator produced so far; false when it produced nothing. */
+    private synchronized boolean cutAnswer() {
+        post.finish();
+        return !post.text().isEmpty();
     }
 
     private String answeredBy(String task) {
