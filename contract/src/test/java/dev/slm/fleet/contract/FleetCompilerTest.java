@@ -31,7 +31,7 @@ class FleetCompilerTest {
                         org.assertj.core.groups.Tuple.tuple(List.of(Tasks.GENERATE), true));
         assertThat(p.getPrioritiesList())
                 .extracting(PriorityClass::getName, PriorityClass::getLatencyBudgetMs)
-                .contains(org.assertj.core.groups.Tuple.tuple("standard", 3000));
+                .contains(org.assertj.core.groups.Tuple.tuple("standard", 20000));
         assertThat(p.getRetrieval().getEnabled()).isTrue();
         assertThat(p.getRetrieval().getDocumentsList())
                 .filteredOn(d -> d.getId().equals("order-12345"))
@@ -142,6 +142,6 @@ class FleetCompilerTest {
                 .findFirst()
                 .orElseThrow();
         assertThat(generate.getSessionAffine()).isTrue();
-        assertThat(generate.getLatencyBudgetMs()).isEqualTo(1500);
+        assertThat(generate.getLatencyBudgetMs()).isEqualTo(15000);
     }
 }
