@@ -476,8 +476,8 @@ public final class PlanExecution {
                                 : new StageFailed(task, Cause.ERROR, "" + unwrap(t));
                         timing(task, (System.nanoTime() - startNanos) / 1e6, status(f), "");
                         if (answer && f.cause == Cause.DEADLINE && cutAnswer()) {
-                            // What the client already has (or what is buffered) is the answer, cut at the budget:
-                            // finish_reason "length", served by the generator, and the reason says where it was cut.
+                            // What the client already has is the answer, cut at the budget: finish_reason "length",
+                            // served by the generator, and the reason says where it was cut.
                             answered = true;
                             complete(
                                     ServedBy.SERVED_BY_GENERATOR,
@@ -516,10 +516,14 @@ public final class PlanExecution {
                 });
     }
 
-    /** Ends the post-processor on what the generator produced so far; false when it produced nothing. */
+    /**
+     * Ends a streamed answer on what the client already has; false when nothing reached the client, which then gets
+     * the fallback (a half sentence that was never shown is no answer).
+     */
     private synchronized boolean cutAnswer() {
+        if (tokensOut == 0) return false;
         post.finish();
-        return !post.text().isEmpty();
+        return true;
     }
 
     private String answeredBy(String task) {
