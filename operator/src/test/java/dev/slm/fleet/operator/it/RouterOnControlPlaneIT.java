@@ -191,8 +191,10 @@ class RouterOnControlPlaneIT {
                 .as(() -> "router " + router.exit() + ": " + router.logText())
                 .isTrue();
         assertThat(routerTable(router)).isEmpty();
-        assertThat(chat(router, "where is my order 12345").path("served_by").asText())
-                .isEqualTo("fallback_no_endpoint");
+        // No table yet, so no classifier: the router stays up and says the outage is its own (503), not the user's.
+        HttpResponse<String> early = post(router, "where is my order 12345");
+        assertThat(early.statusCode()).as(early.body()).isEqualTo(503);
+        assertThat(early.body()).contains("no healthy endpoint");
         kube.rbac()
                 .roleBindings()
                 .inNamespace(ns)
