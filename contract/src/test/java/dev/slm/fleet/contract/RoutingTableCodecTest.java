@@ -22,7 +22,7 @@ class RoutingTableCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"10.0.0.7:9000", "[fd00::1]:9000", "[::1]:9000", "intent-0.intent:9000", "127.0.0.1:1"})
+    @ValueSource(strings = {"192.0.2.7:9000", "[fd00::1]:9000", "[::1]:9000", "intent-0.intent:9000", "127.0.0.1:1"})
     void acceptsHostPortAndBracketedIpv6(String address) {
         assertThat(RoutingTableCodec.parse(table(address))
                         .getTasks(0)
@@ -32,7 +32,7 @@ class RoutingTableCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"fd00::1:9000", "10.0.0.7", "10.0.0.7:0", "10.0.0.7:70000", "[fd00::1]", "a b:9000"})
+    @ValueSource(strings = {"fd00::1:9000", "192.0.2.7", "192.0.2.7:0", "192.0.2.7:70000", "[fd00::1]", "a b:9000"})
     void refusesAddressesThatAreNotHostPort(String address) {
         assertThatThrownBy(() -> RoutingTableCodec.parse(table(address)))
                 .isInstanceOf(RoutingTableCodec.InvalidRoutingTableException.class)
@@ -42,6 +42,6 @@ class RoutingTableCodecTest {
     @Test
     void writesIpv6PodAddressesInBrackets() {
         assertThat(RoutingTableCodec.address("fd00::1", 9000)).isEqualTo("[fd00::1]:9000");
-        assertThat(RoutingTableCodec.address("10.1.2.3", 9000)).isEqualTo("10.1.2.3:9000");
+        assertThat(RoutingTableCodec.address("192.0.2.3", 9000)).isEqualTo("192.0.2.3:9000");
     }
 }

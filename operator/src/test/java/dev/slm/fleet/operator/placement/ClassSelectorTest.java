@@ -33,7 +33,7 @@ class ClassSelectorTest {
 
     @Test
     void aPodJustBoundToANodeNotYetInTheCacheIsNotLost() {
-        Pod fresh = pod("g-0", "gen", "generate", "gpu", "new-node", "10.0.0.1", true, NOW);
+        Pod fresh = pod("g-0", "gen", "generate", "gpu", "new-node", "192.0.2.1", true, NOW);
         fresh.getStatus()
                 .getConditions()
                 .add(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
@@ -48,7 +48,7 @@ class ClassSelectorTest {
 
     @Test
     void podsOnReadyNodesAreNeverLost() {
-        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "10.0.0.1", true, NOW);
+        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "192.0.2.1", true, NOW);
         ClassSelector.NodeLoss loss = ClassSelector.nodeLoss(List.of(running), List.of(gpuNode("g", 1)), GRACE, NOW);
         assertThat(loss.lost()).isEmpty();
         assertThat(loss.recheckAfter()).isEmpty();
@@ -63,7 +63,7 @@ class ClassSelectorTest {
 
     @Test
     void aGpuNodeNotReadyPastTheGracePeriodMovesThePoolWhenNoOtherGpuIsFree() {
-        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "10.0.0.1", true, NOW);
+        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "192.0.2.1", true, NOW);
         Node lost = notReadySince(gpuNode("g", 1), NOW.minus(GRACE));
         ClassDecision d =
                 decide("gpu", NOW.minusSeconds(600), List.of(running), List.of(running), List.of(lost, cpuNode("c")));
@@ -74,7 +74,7 @@ class ClassSelectorTest {
 
     @Test
     void aGpuNodeNotReadyWithinTheGracePeriodKeepsTheClassAndAsksForARecheckAtItsEnd() {
-        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "10.0.0.1", true, NOW);
+        Pod running = pod("g-0", "gen", "generate", "gpu", "g", "192.0.2.1", true, NOW);
         Node flapping = notReadySince(gpuNode("g", 1), NOW.minusSeconds(10));
         ClassDecision d = decide(
                 "gpu", NOW.minusSeconds(600), List.of(running), List.of(running), List.of(flapping, cpuNode("c")));
@@ -84,7 +84,7 @@ class ClassSelectorTest {
 
     @Test
     void aDeletedGpuNodeIsLostAtOnceButAnotherFreeGpuNodeKeepsTheClass() {
-        Pod orphan = pod("g-0", "gen", "generate", "gpu", "gone", "10.0.0.1", true, NOW);
+        Pod orphan = pod("g-0", "gen", "generate", "gpu", "gone", "192.0.2.1", true, NOW);
         assertThat(ClassSelector.nodeLoss(List.of(orphan), List.of(gpuNode("g2", 1)), GRACE, NOW)
                         .lost())
                 .containsExactly(orphan);
