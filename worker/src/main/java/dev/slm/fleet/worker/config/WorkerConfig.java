@@ -60,9 +60,15 @@ public interface WorkerConfig {
         /** AES-256 key (32 raw bytes, or base64/hex text) for an AES-GCM encrypted model file. */
         Optional<String> keyFile();
 
-        /** ONNX Runtime graph optimisation: none | basic | extended | all. */
-        @WithDefault("basic")
+        /** ONNX Runtime graph optimisation: auto (measured at the first load, cached) | none | basic | extended | all. */
+        @WithDefault("auto")
         String optimization();
+
+        /**
+         * Where auto keeps its choices and optimised graphs (created when missing); default {@code
+         * <java.io.tmpdir>/slm-worker-graphs}; {@code off}: measure at every load, write nothing.
+         */
+        Optional<String> graphCache();
 
         /** Display name; default: derived from the URI. */
         Optional<String> name();

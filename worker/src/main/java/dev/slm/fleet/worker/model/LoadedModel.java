@@ -20,12 +20,22 @@ public record LoadedModel(
         TextTokenizer tokenizer,
         long loadMillis,
         boolean dynamicQuantized,
-        ProviderSelection provider)
+        ProviderSelection provider,
+        GraphOptimization.Choice optimization)
         implements AutoCloseable {
 
     public LoadedModel(
             String name, String uri, String sha256, OrtSession session, TextTokenizer tokenizer, long loadMillis) {
-        this(name, uri, sha256, session, tokenizer, loadMillis, false, ProviderSelection.cpu());
+        this(
+                name,
+                uri,
+                sha256,
+                session,
+                tokenizer,
+                loadMillis,
+                false,
+                ProviderSelection.cpu(),
+                GraphOptimization.Choice.configured(GraphOptimization.Level.BASIC));
     }
 
     public Set<String> inputNames() {

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.jboss.logging.Logger;
 
@@ -53,24 +55,47 @@ public final class ModelLoader {
         }
         TextTokenizer tokenizer = loadTokenizer(spec);
         boolean dynamicQuantized = contains(bytes, DYNAMIC_QUANTIZE_OP);
-        ProviderSelector.Selected<OrtSession> opened;
+        ProviderSelector.Selected<GraphOptimization.Opened> opened;
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             final byte[] model = bytes;
-            OrtSession.SessionOptions.OptLevel level = optLevel(spec.optimization());
+            Optional<GraphOptimization.Level> configured = GraphOptimization.parse(spec.optimization());
             opened = ProviderSelector.select(providers, availableProviders(), registered -> {
-                try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-                    options.setIntraOpNumThreads(spec.intraOpThreads());
-                    options.setInterOpNumThreads(spec.interOpThreads());
-                    options.setOptimizationLevel(level);
-                    for (ExecutionProvider p : registered) {
-                        switch (p) {
-                            case TENSORRT -> options.addTensorrt(providers.deviceId());
-                            case CUDA -> options.addCUDA(providers.deviceId());
-                            case CPU -> {}
+                GraphOptimization.Sessions sessions = new GraphOptimization.Sessions() {
+                    @Override
+                    public OrtSession fromBytes(GraphOptimization.Level level, Optional<Path> saveTo)
+                            throws OrtException {
+                        try (OrtSession.SessionOptions options = options(spec, providers, registered, level.ort)) {
+                            if (saveTo.isPresent()) {
+                                options.setOptimizedModelFilePath(saveTo.get().toString());
+                            }
+                            return env.createSession(model, options);
                         }
                     }
-                    return env.createSession(model, options);
+
+                    @Override
+                    public OrtSession fromFile(Path file) throws OrtException {
+                        // the cached graph is optimised already: opening it again at a level would redo the work
+                        try (OrtSession.SessionOptions options =
+                                options(spec, providers, registered, OrtSession.SessionOptions.OptLevel.NO_OPT)) {
+                            return env.createSession(file.toString(), options);
+                        }
+                    }
+                };
+                GraphOptimization.Key key = new GraphOptimization.Key(
+                        digest,
+                        env.getVersion(),
+                        registered.isEmpty()
+                                ? ExecutionProvider.CPU.id()
+                                : registered.get(0).id());
+                try {
+                    return GraphOptimization.open(
+                            configured,
+                            sessions,
+                            key,
+                            spec.graphCache(),
+                            spec.keyFile().isEmpty(),
+                            tokenizer);
                 } catch (LinkageError e) {
                     // A GPU provider's shared library (or one it needs, e.g. libcudnn.so.9) did not load.
                     throw new IllegalStateException("cannot load the provider's libraries: " + e.getMessage(), e);
@@ -104,11 +129,12 @@ public final class ModelLoader {
                 ModelSource.displayName(spec.uri()),
                 spec.uri(),
                 digest,
-                opened.value(),
+                opened.value().session(),
                 tokenizer,
                 millis,
                 dynamicQuantized,
-                selection);
+                selection,
+                opened.value().choice());
     }
 
     private static final byte[] DYNAMIC_QUANTIZE_OP =
@@ -140,20 +166,29 @@ public final class ModelLoader {
         return out;
     }
 
-    /**
-     * Graph optimisation level. "basic" is the default: with ONNX Runtime 1.23 the extended fusions change
-     * int8 MiniLM outputs (cosine 0.9994 to the reference) for ~15% speed; "extended"/"all" opt in to that.
-     */
-    static OrtSession.SessionOptions.OptLevel optLevel(String name) throws ModelLoadException {
-        return switch (name == null ? "basic" : name.toLowerCase(java.util.Locale.ROOT)) {
-            case "none", "disabled" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-            case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-            case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-            case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-            default ->
-                throw new ModelLoadException(
-                        "unknown slm.worker.model.optimization '" + name + "'; use none, basic, extended or all");
-        };
+    private static OrtSession.SessionOptions options(
+            ModelSpec spec,
+            ProviderChain providers,
+            List<ExecutionProvider> registered,
+            OrtSession.SessionOptions.OptLevel level)
+            throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            options.setIntraOpNumThreads(spec.intraOpThreads());
+            options.setInterOpNumThreads(spec.interOpThreads());
+            options.setOptimizationLevel(level);
+            for (ExecutionProvider p : registered) {
+                switch (p) {
+                    case TENSORRT -> options.addTensorrt(providers.deviceId());
+                    case CUDA -> options.addCUDA(providers.deviceId());
+                    case CPU -> {}
+                }
+            }
+            return options;
+        } catch (OrtException | RuntimeException | LinkageError e) {
+            options.close();
+            throw e;
+        }
     }
 
     private static byte[] decrypt(ModelSpec spec, byte[] bytes) throws ModelLoadException {

@@ -101,7 +101,8 @@ public class WorkerRuntime {
                     config.model().keyFile(),
                     config.threads().intraOp(),
                     config.threads().interOp(),
-                    config.model().optimization());
+                    config.model().optimization(),
+                    graphCache(config.model().graphCache()));
             providers = ProviderChain.parse(
                     config.executionProviders(),
                     config.providerPolicy(),
@@ -132,7 +133,7 @@ public class WorkerRuntime {
             MDC.put("status", "SERVING");
             LOG.infof(
                     "serving %s (%s, sha256:%s): load %.0f ms, warm-up %.0f ms (%d iterations), %d inference threads,"
-                            + " batching %s",
+                            + " graph optimisation %s, batching %s",
                     built.model().name(),
                     config.task(),
                     built.model().sha256(),
@@ -140,6 +141,7 @@ public class WorkerRuntime {
                     warmupSeconds * 1000,
                     config.warmup().iterations(),
                     workers,
+                    built.model().optimization().describe(),
                     batching.enabled()
                             ? "up to " + batching.maxBatchSize() + " sequences, wait " + batching.maxWaitNanos() / 1000
                                     + " us"
@@ -176,6 +178,13 @@ public class WorkerRuntime {
                 gpuMetrics = metrics;
             }
         }
+    }
+
+    static java.util.Optional<Path> graphCache(java.util.Optional<String> configured) {
+        String dir = configured.map(String::strip).orElse(System.getProperty("java.io.tmpdir") + "/slm-worker-graphs");
+        return dir.isEmpty() || dir.equalsIgnoreCase("off")
+                ? java.util.Optional.empty()
+                : java.util.Optional.of(Path.of(dir));
     }
 
     private TaskParameters readParameters() throws IOException {
