@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Worker benchmark (not a test): raw ONNX Runtime vs. Classify over gRPC, plus the tiny generator's TTFT.
 # Usage (repo root): worker/scripts/bench-worker.sh [batching] [-Dbench.blocks=4] [-Dbench.block-seconds=1.5]
-# "batching": dynamic batching on vs off vs the raw unbatched loop instead (BatchingBenchmark, ~2 min).
+# "batching": dynamic batching on vs off vs the raw unbatched loop instead (BatchingBenchmark, ~2 min), with the
+#   Unix-socket path beside TCP. "memory": worker resident memory under JVM/glibc settings and beside a plain Python
+#   gRPC worker (MemoryBenchmark; -Dbench.python=/path/to/python3 with grpcio, grpcio-tools, onnxruntime, tokenizers).
 # The load generator's own JVM runs C1-only (BENCH_JAVA_OPTS): it shares the cores with the worker, and C2 compiling
 # the client's gRPC stack for minutes took up to 2.3 ms of CPU per request from a 2-core machine. The raw ONNX Runtime
 # loop it also runs is native code either way.
@@ -10,6 +12,9 @@ cd "$(dirname "$0")/../.."
 main=WorkerBenchmark
 if [[ "${1:-}" == batching ]]; then
   main=BatchingBenchmark
+  shift
+elif [[ "${1:-}" == memory ]]; then
+  main=MemoryBenchmark
   shift
 fi
 ./mvnw -B -q -pl proto,worker install -DskipTests

@@ -2,6 +2,7 @@ package dev.slm.fleet.cli;
 
 import dev.slm.fleet.api.v1alpha1.SlmWorker;
 import dev.slm.fleet.contract.ConfigCodec;
+import dev.slm.fleet.contract.EndpointAddress;
 import dev.slm.fleet.contract.FleetCompiler;
 import dev.slm.fleet.contract.FleetManifest;
 import dev.slm.fleet.contract.RoutingTableCodec;
@@ -40,9 +41,10 @@ public final class LocalMode {
     static final List<String> DEFAULT_JVM_ARGS = List.of("-XX:+UseSerialGC", "-Xmx384m", "-XX:TieredStopAtLevel=1");
 
     /** Local-only settings: none of them is part of the fleet's model. */
-    record Options(int routerHttp, int routerGrpc, int workerPortBase, int nice, List<String> jvmArgs) {
+    /** {@code uds}: the router reaches the workers over Unix domain sockets in the run directory instead of TCP. */
+    record Options(int routerHttp, int routerGrpc, int workerPortBase, int nice, List<String> jvmArgs, boolean uds) {
         static Options defaults() {
-            return new Options(18080, 19080, 19101, 10, DEFAULT_JVM_ARGS);
+            return new Options(18080, 19080, 19101, 10, DEFAULT_JVM_ARGS, false);
         }
     }
 
@@ -82,9 +84,10 @@ public final class LocalMode {
         String once = null;
         Options d = Options.defaults();
         int http = d.routerHttp(), grpc = d.routerGrpc(), base = d.workerPortBase(), nice = d.nice();
+        boolean uds = false;
         List<String> jvmArgs = new ArrayList<>();
         String usage = "usage: slm local [FILE.yaml (default " + DEFAULT_FILE + ")] [--once \"text\"] [--http-port N]"
-                + " [--grpc-port N] [--worker-port-base N] [--nice N] [--jvm-arg ARG]...";
+                + " [--grpc-port N] [--worker-port-base N] [--nice N] [--jvm-arg ARG]... [--uds]";
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -94,6 +97,7 @@ public final class LocalMode {
                     case "--worker-port-base" -> base = Integer.parseInt(args[++i]);
                     case "--nice" -> nice = Integer.parseInt(args[++i]);
                     case "--jvm-arg" -> jvmArgs.add(args[++i]);
+                    case "--uds" -> uds = true;
                     case "-h", "--help" -> {
                         System.out.println(usage);
                         System.exit(0);
@@ -111,7 +115,9 @@ public final class LocalMode {
         LocalMode local;
         try {
             local = new LocalMode(
-                    root, file, new Options(http, grpc, base, nice, jvmArgs.isEmpty() ? DEFAULT_JVM_ARGS : jvmArgs));
+                    root,
+                    file,
+                    new Options(http, grpc, base, nice, jvmArgs.isEmpty() ? DEFAULT_JVM_ARGS : jvmArgs, uds));
         } catch (IllegalArgumentException e) {
             System.err.println(root.relativize(file.toAbsolutePath()) + ": " + e.getMessage());
             System.exit(2);
@@ -239,11 +245,14 @@ public final class LocalMode {
                 model.tokenizerUri == null ? null : resolve(model.tokenizerUri),
                 "cpu",
                 taskFile.toString()));
-        List<String> props = List.of(
+        List<String> props = new ArrayList<>(List.of(
                 "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.grpc.server.host=127.0.0.1",
                 "-Dquarkus.http.port=" + w.httpPort(),
-                "-Dquarkus.grpc.server.port=" + w.grpcPort());
+                "-Dquarkus.grpc.server.port=" + w.grpcPort()));
+        if (options.uds()) {
+            props.add("-Dslm.worker.grpc.uds-path=" + socket(w));
+        }
         return startJava(w.name(), jar("worker"), props, env, options.nice());
     }
 
@@ -361,6 +370,11 @@ public final class LocalMode {
         }
     }
 
+    /** A worker's Unix domain socket in the run directory (--uds). */
+    Path socket(WorkerSpec w) {
+        return runDir.resolve("sock").resolve(w.name() + ".sock").toAbsolutePath();
+    }
+
     /** The table the operator would write for these ready workers: the compiled routes plus their endpoints. */
     RoutingTable table(List<WorkerSpec> ready) {
         RoutingTable.Builder table = RoutingTable.newBuilder()
@@ -372,7 +386,10 @@ public final class LocalMode {
             for (WorkerSpec w : ready) {
                 if (w.task().equals(route.getTask())) {
                     r.addEndpoints(Endpoint.newBuilder()
-                            .setAddress(RoutingTableCodec.address("127.0.0.1", w.grpcPort()))
+                            .setAddress(
+                                    options.uds()
+                                            ? EndpointAddress.unix(socket(w).toString())
+                                            : RoutingTableCodec.address("127.0.0.1", w.grpcPort()))
                             .setPod(w.name())
                             .setNode("localhost")
                             .setHardwareClass("cpu")

@@ -74,4 +74,20 @@ class LocalModeCompileTest {
                     assertThat(r.getEndpointsCount()).isEqualTo(1);
                 });
     }
+
+    @Test
+    void withUdsTheTableNamesEachWorkersSocketInTheRunDirectory() throws Exception {
+        LocalMode.Options d = LocalMode.Options.defaults();
+        LocalMode local = new LocalMode(
+                tmp,
+                ROOT.resolve(LocalMode.DEFAULT_FILE),
+                new LocalMode.Options(d.routerHttp(), d.routerGrpc(), d.workerPortBase(), d.nice(), d.jvmArgs(), true));
+        RoutingTable table = RoutingTableCodec.parse(RoutingTableCodec.toJson(local.table(local.workers())));
+        assertThat(table.getTasksList())
+                .flatExtracting(r -> r.getEndpointsList())
+                .isNotEmpty()
+                .allSatisfy(e -> assertThat(e.getAddress())
+                        .startsWith("unix://" + tmp.toAbsolutePath())
+                        .endsWith(e.getWorker() + ".sock"));
+    }
 }

@@ -34,7 +34,7 @@ public final class RoutingTableCodec {
             for (Endpoint endpoint : route.getEndpointsList()) {
                 if (!validAddress(endpoint.getAddress())) {
                     throw new InvalidRoutingTableException("task " + route.getTask() + ": endpoint address '"
-                            + endpoint.getAddress() + "' is not host:port or [ipv6]:port");
+                            + endpoint.getAddress() + "' is not host:port, [ipv6]:port or unix:///absolute/path");
                 }
             }
         }
@@ -43,6 +43,13 @@ public final class RoutingTableCodec {
 
     /** host:port (a name or IPv4 address) or [IPv6]:port, as {@link #address} writes it; port 1..65535. */
     public static boolean validAddress(String address) {
+        if (address.startsWith(EndpointAddress.UNIX_PREFIX)) {
+            try {
+                return EndpointAddress.unixPath(address).isPresent();
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
+        }
         Matcher m = ADDRESS.matcher(address);
         if (!m.matches()) {
             return false;

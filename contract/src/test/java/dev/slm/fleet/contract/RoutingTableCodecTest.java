@@ -22,7 +22,15 @@ class RoutingTableCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"192.0.2.7:9000", "[fd00::1]:9000", "[::1]:9000", "intent-0.intent:9000", "127.0.0.1:1"})
+    @ValueSource(
+            strings = {
+                "192.0.2.7:9000",
+                "[fd00::1]:9000",
+                "[::1]:9000",
+                "intent-0.intent:9000",
+                "127.0.0.1:1",
+                "unix:///run/slm/intent.sock"
+            })
     void acceptsHostPortAndBracketedIpv6(String address) {
         assertThat(RoutingTableCodec.parse(table(address))
                         .getTasks(0)
@@ -32,7 +40,17 @@ class RoutingTableCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"fd00::1:9000", "192.0.2.7", "192.0.2.7:0", "192.0.2.7:70000", "[fd00::1]", "a b:9000"})
+    @ValueSource(
+            strings = {
+                "fd00::1:9000",
+                "192.0.2.7",
+                "192.0.2.7:0",
+                "192.0.2.7:70000",
+                "[fd00::1]",
+                "a b:9000",
+                "unix://run/x.sock",
+                "unix:///"
+            })
     void refusesAddressesThatAreNotHostPort(String address) {
         assertThatThrownBy(() -> RoutingTableCodec.parse(table(address)))
                 .isInstanceOf(RoutingTableCodec.InvalidRoutingTableException.class)

@@ -1,15 +1,22 @@
 package dev.slm.fleet.router.balancing;
 
+import dev.slm.fleet.contract.EndpointAddress;
 import dev.slm.fleet.proto.v1.Endpoint;
 import dev.slm.fleet.proto.v1.RoutingTable;
 import dev.slm.fleet.proto.v1.TaskRoute;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -41,12 +48,34 @@ public final class EndpointRegistry implements AutoCloseable {
         this.channelFactory = channelFactory;
     }
 
+    /** host:port over TCP, or {@code unix:///path} over a Unix domain socket (a worker on this host; Linux epoll). */
     static ManagedChannel plaintextChannel(String address) {
-        return NettyChannelBuilder.forTarget(address)
-                .usePlaintext()
+        Optional<String> socket = EndpointAddress.unixPath(address);
+        NettyChannelBuilder b;
+        if (socket.isPresent()) {
+            if (!Epoll.isAvailable()) {
+                throw new IllegalStateException("endpoint " + address + " needs Linux epoll for Unix domain sockets: "
+                        + Epoll.unavailabilityCause());
+            }
+            b = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.get()))
+                    .channelType(EpollDomainSocketChannel.class)
+                    .eventLoopGroup(UdsLoop.GROUP);
+        } else {
+            b = NettyChannelBuilder.forTarget(address);
+        }
+        return b.usePlaintext()
                 .directExecutor()
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .build();
+    }
+
+    /** One epoll event loop shared by every Unix-socket channel, created on first use. */
+    private static final class UdsLoop {
+        static final EventLoopGroup GROUP = new EpollEventLoopGroup(1, r -> {
+            Thread t = new Thread(r, "grpc-uds-client");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     public synchronized void apply(RoutingTable next) {

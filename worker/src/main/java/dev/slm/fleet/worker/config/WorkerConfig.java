@@ -44,6 +44,13 @@ public interface WorkerConfig {
 
     Limits limits();
 
+    Grpc grpc();
+
+    interface Grpc {
+        /** A Unix domain socket to serve gRPC on as well (for a router on the same host); none by default. */
+        Optional<String> udsPath();
+    }
+
     interface Model {
         /** A path, a file:/http:/https: URI, or builtin:all-minilm-l6-v2-q. */
         @WithDefault("builtin:all-minilm-l6-v2-q")

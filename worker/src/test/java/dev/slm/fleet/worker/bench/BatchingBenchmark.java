@@ -17,6 +17,10 @@ import dev.slm.fleet.worker.model.ModelSpec;
 import dev.slm.fleet.worker.model.TextTokenizer;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,11 +61,20 @@ public final class BatchingBenchmark {
                 resources.resolve("config/intents.json").toString());
         Map<String, String> offProps = new HashMap<>(common);
         offProps.put("slm.worker.task-config-file", off.toString());
+        Path socket = Files.createTempDirectory("bench-uds").resolve("worker.sock");
+        offProps.put("slm.worker.grpc.uds-path", socket.toString());
         Worker on = Worker.start(jar, "classify-intent", onProps);
         Worker unbatched = Worker.start(jar, "classify-intent", offProps);
         List<Result> results = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        try (LoadedModel model = ModelLoader.load(ModelSpec.of(ModelSource.BUILTIN_MINILM))) {
+        // the raw loop runs the graph the workers run: the same auto choice, from the same cache
+        ModelSpec rawSpec = ModelSpec.of(ModelSource.BUILTIN_MINILM)
+                .withOptimization("auto")
+                .withGraphCache(Path.of(System.getProperty("java.io.tmpdir"), "slm-worker-graphs"));
+        EpollEventLoopGroup udsLoop = new EpollEventLoopGroup(1);
+        try (LoadedModel model = ModelLoader.load(rawSpec)) {
+            System.out.println(
+                    "# raw loop graph optimisation: " + model.optimization().describe());
             TextTokenizer.Tokens toks = model.tokenizer().encode(WorkerBenchmark.UTTERANCE);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -82,16 +95,24 @@ public final class BatchingBenchmark {
                     .build();
             ManagedChannel chOn = channel(on);
             ManagedChannel chOff = channel(unbatched);
+            ManagedChannel chUds = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                    .channelType(EpollDomainSocketChannel.class)
+                    .eventLoopGroup(udsLoop)
+                    .usePlaintext()
+                    .build();
             var stubOn = InferenceServiceGrpc.newBlockingStub(chOn);
             var stubOff = InferenceServiceGrpc.newBlockingStub(chOff);
             Runnable callOn = () -> stubOn.classify(req);
             Runnable callOff = () -> stubOff.classify(req);
+            var stubUds = InferenceServiceGrpc.newBlockingStub(chUds);
+            Runnable callUds = () -> stubUds.classify(req);
             System.out.printf(
                     "# answers: on %s / off %s%n",
                     stubOn.classify(req).getIntent(), stubOff.classify(req).getIntent());
             System.out.printf("# warming each worker's request path for %.0f s (8 clients) ...%n", WARMUP);
             WorkerBenchmark.measure(8, () -> callOn, 0, WARMUP);
             WorkerBenchmark.measure(8, () -> callOff, 0, WARMUP);
+            WorkerBenchmark.measure(8, () -> callUds, 0, WARMUP / 2);
             WorkerBenchmark.measure(8, () -> raw, 0, 1);
 
             System.out.println("# 32 clients: raw loop vs worker with batching ...");
@@ -118,11 +139,25 @@ public final class BatchingBenchmark {
             results.add(b1);
             results.add(u1);
 
-            System.out.println("# 8 clients: CPU per request, batching off vs raw ...");
+            System.out.println("# 1 client: batching off over TCP vs over the Unix socket ...");
+            Samples tcp1 = Samples.NONE;
+            Samples uds1 = Samples.NONE;
+            for (int b = 0; b < BLOCKS; b++) {
+                tcp1 = tcp1.plus(WorkerBenchmark.measure(1, () -> callOff, 0.3, BLOCK));
+                uds1 = uds1.plus(WorkerBenchmark.measure(1, () -> callUds, 0.3, BLOCK));
+            }
+            Result t1 = tcp1.result("worker Classify, batching off, TCP loopback", 1);
+            Result s1 = uds1.result("worker Classify, batching off, Unix socket", 1);
+            results.add(t1);
+            results.add(s1);
+
+            System.out.println("# 8 clients: CPU per request, batching off (TCP, Unix socket) vs raw ...");
             Samples raw8 = Samples.NONE;
             Samples off8 = Samples.NONE;
+            Samples uds8 = Samples.NONE;
             long rawCpu = 0;
             long offCpu = 0;
+            long udsCpu = 0;
             ProcessHandle self = ProcessHandle.current();
             ProcessHandle offWorker = unbatched.process.toHandle();
             for (int b = 0; b < BLOCKS; b++) {
@@ -134,11 +169,17 @@ public final class BatchingBenchmark {
                 s = WorkerBenchmark.measure(8, () -> callOff, 0, BLOCK);
                 offCpu += WorkerBenchmark.cpuNanos(offWorker) - w0;
                 off8 = off8.plus(s);
+                long u0 = WorkerBenchmark.cpuNanos(offWorker);
+                s = WorkerBenchmark.measure(8, () -> callUds, 0, BLOCK);
+                udsCpu += WorkerBenchmark.cpuNanos(offWorker) - u0;
+                uds8 = uds8.plus(s);
             }
             results.add(raw8.result("raw ORT session.run (unbatched, 8 threads)", 8));
             results.add(off8.result("worker Classify, batching off", 8));
+            results.add(uds8.result("worker Classify, batching off, Unix socket", 8));
             double rawCpuMs = rawCpu / 1e6 / raw8.nanos().length;
             double offCpuMs = offCpu / 1e6 / off8.nanos().length;
+            double udsCpuMs = udsCpu / 1e6 / uds8.nanos().length;
 
             System.out.println("# batch size formed vs offered load (batching on) ...");
             List<String> table = new ArrayList<>();
@@ -160,6 +201,7 @@ public final class BatchingBenchmark {
             }
             chOn.shutdownNow();
             chOff.shutdownNow();
+            chUds.shutdownNow();
 
             System.out.println();
             System.out.println("| path | clients | calls | throughput (req/s) | p50 (ms) | p99 (ms) |");
@@ -198,6 +240,15 @@ public final class BatchingBenchmark {
                     offCpuMs / rawCpuMs));
             notes.add(String.format(
                     Locale.ROOT,
+                    "# 8 clients: CPU per request over the Unix socket %.3f ms = %.2fx raw; 1 client p50 TCP %.3f ms,"
+                            + " Unix socket %.3f ms (%+.3f)",
+                    udsCpuMs,
+                    udsCpuMs / rawCpuMs,
+                    t1.p50(),
+                    s1.p50(),
+                    s1.p50() - t1.p50()));
+            notes.add(String.format(
+                    Locale.ROOT,
                     "# worker resident memory after the run: batching on %d MiB, off %d MiB (VmRSS)",
                     rssMib(on.process.pid()),
                     rssMib(unbatched.process.pid())));
@@ -205,6 +256,7 @@ public final class BatchingBenchmark {
         } finally {
             on.stop();
             unbatched.stop();
+            udsLoop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
             Files.deleteIfExists(off);
         }
     }

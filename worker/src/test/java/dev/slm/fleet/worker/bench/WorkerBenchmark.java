@@ -422,6 +422,12 @@ public final class WorkerBenchmark {
         double warmupSeconds;
 
         static Worker start(Path jar, String task, Map<String, String> props) throws Exception {
+            return start(jar, task, props, List.of(WORKER_ARGS.split("\\s+")), Map.of());
+        }
+
+        static Worker start(
+                Path jar, String task, Map<String, String> props, List<String> jvmArgs, Map<String, String> env)
+                throws Exception {
             Worker w = new Worker();
             w.grpcPort = freePort();
             w.httpPort = freePort();
@@ -431,7 +437,7 @@ public final class WorkerBenchmark {
             cmd.add("-Dquarkus.grpc.server.port=" + w.grpcPort);
             cmd.add("-Dquarkus.http.port=" + w.httpPort);
             props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-            for (String extra : WORKER_ARGS.split("\\s+")) {
+            for (String extra : jvmArgs) {
                 if (!extra.isBlank()) {
                     cmd.add(extra);
                 }
@@ -439,10 +445,9 @@ public final class WorkerBenchmark {
             cmd.add("-jar");
             cmd.add(jar.toString());
             File log = File.createTempFile("bench-worker-" + task, ".log");
-            w.process = new ProcessBuilder(cmd)
-                    .redirectErrorStream(true)
-                    .redirectOutput(log)
-                    .start();
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().putAll(env);
+            w.process = pb.redirectErrorStream(true).redirectOutput(log).start();
             System.out.printf("# started %s worker (gRPC %d, HTTP %d), log %s%n", task, w.grpcPort, w.httpPort, log);
             ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", w.grpcPort)
                     .usePlaintext()

@@ -135,4 +135,21 @@ public final class WorkerTestProfiles {
                     "refuse"));
         }
     }
+
+    /** MiniLM intents served over TCP and a Unix domain socket (under target/, unique per run). */
+    public static class ClassifyIntentUds extends Base {
+        static final String SOCKET = java.nio.file.Path.of("target/uds", "worker-" + freePort() + ".sock")
+                .toAbsolutePath()
+                .toString();
+
+        public ClassifyIntentUds() {
+            super(Map.of(
+                    "slm.worker.task",
+                    "classify-intent",
+                    "slm.worker.task-config-file",
+                    "src/test/resources/config/intents.json",
+                    "slm.worker.grpc.uds-path",
+                    SOCKET));
+        }
+    }
 }
