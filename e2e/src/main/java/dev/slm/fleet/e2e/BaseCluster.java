@@ -1,13 +1,11 @@
 package dev.slm.fleet.e2e;
 
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.NodeCondition;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,39 +65,35 @@ abstract class BaseCluster implements KubeCluster {
                         + "=local (current target: " + target().name().toLowerCase() + ")");
     }
 
+    /**
+     * Strategic merge patches keyed by condition type and without a resourceVersion: KWOK and the controllers write
+     * the same objects meanwhile, and a patch of the conditions list by index (or a read-modify-write) would race them.
+     */
+    private static final PatchContext STRATEGIC = PatchContext.of(PatchType.STRATEGIC_MERGE);
+
     @Override
     public void setNodeReady(String node, boolean ready) {
         requireSimulatedNodes("setNodeReady");
+        // KWOK manages a node only while it carries the annotation, and re-initialises a managed node whose Ready
+        // condition is not True; so the node leaves KWOK while NotReady (no heartbeats, its pods left alone, as on a
+        // dead machine) and rejoins when Ready again.
+        client.nodes()
+                .withName(node)
+                .patch(
+                        STRATEGIC,
+                        ready
+                                ? "{\"metadata\":{\"annotations\":{\"" + KWOK_MANAGED_ANNOTATION + "\":\"fake\"}}}"
+                                : "{\"metadata\":{\"annotations\":{\"" + KWOK_MANAGED_ANNOTATION + "\":null}}}");
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-        if (ready) {
-            // KWOK's node-initialize stage turns a managed node with a non-True Ready condition back to Ready.
-            client.nodes().withName(node).edit(n -> new NodeBuilder(n)
-                    .editMetadata()
-                    .addToAnnotations(KWOK_MANAGED_ANNOTATION, "fake")
-                    .endMetadata()
-                    .build());
-            return;
-        }
-        client.nodes().withName(node).edit(n -> new NodeBuilder(n)
-                .editMetadata()
-                .removeFromAnnotations(KWOK_MANAGED_ANNOTATION)
-                .endMetadata()
-                .build());
-        client.nodes().withName(node).editStatus(n -> {
-            Node copy = new NodeBuilder(n).build();
-            List<NodeCondition> conditions = new ArrayList<>(copy.getStatus().getConditions());
-            conditions.removeIf(c -> "Ready".equals(c.getType()));
-            conditions.add(new io.fabric8.kubernetes.api.model.NodeConditionBuilder()
-                    .withType("Ready")
-                    .withStatus("False")
-                    .withReason("KubeletNotReady")
-                    .withMessage("simulated by slm-e2e")
-                    .withLastHeartbeatTime(now)
-                    .withLastTransitionTime(now)
-                    .build());
-            copy.getStatus().setConditions(conditions);
-            return copy;
-        });
+        client.nodes()
+                .withName(node)
+                .subresource("status")
+                .patch(
+                        STRATEGIC,
+                        "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"" + (ready ? "True" : "False")
+                                + "\",\"reason\":\"" + (ready ? "KubeletReady" : "KubeletNotReady")
+                                + "\",\"message\":\"simulated by slm-e2e\",\"lastTransitionTime\":\"" + now
+                                + "\",\"lastHeartbeatTime\":\"" + now + "\"}]}}");
     }
 
     @Override
@@ -107,21 +101,16 @@ abstract class BaseCluster implements KubeCluster {
         requireSimulatedNodes("setPodReady");
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         String status = ready ? "True" : "False";
-        client.pods().inNamespace(namespace).withName(pod).editStatus(p -> {
-            Pod copy = Serialization.clone(p);
-            for (String type : List.of("Ready", "ContainersReady")) {
-                List<PodCondition> conditions = copy.getStatus().getConditions();
-                conditions.removeIf(c -> type.equals(c.getType()));
-                conditions.add(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
-                        .withType(type)
-                        .withStatus(status)
-                        .withLastTransitionTime(now)
-                        .withReason(ready ? null : "ContainersNotReady")
-                        .build());
-            }
-            copy.getStatus().getContainerStatuses().forEach(cs -> cs.setReady(ready));
-            return copy;
-        });
+        client.pods()
+                .inNamespace(namespace)
+                .withName(pod)
+                .subresource("status")
+                .patch(
+                        STRATEGIC,
+                        "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"" + status
+                                + "\",\"lastTransitionTime\":\"" + now + "\"},"
+                                + "{\"type\":\"ContainersReady\",\"status\":\"" + status
+                                + "\",\"lastTransitionTime\":\"" + now + "\"}]}}");
     }
 
     @Override
@@ -133,9 +122,14 @@ abstract class BaseCluster implements KubeCluster {
     public void addNodes(String nodePoolYaml) {
         requireSimulatedNodes("addNodes");
         for (String document : expandNodePools(nodePoolYaml)) {
-            Node node = Serialization.unmarshal(document, Node.class);
-            client.resource(node).create();
+            client.resource(Serialization.unmarshal(document, Node.class)).create();
         }
+    }
+
+    @Override
+    public Node addNode(Node node) {
+        requireSimulatedNodes("addNode");
+        return client.resource(node).create();
     }
 
     /** Expands the node-pool format: Node documents, {@code e2e.slm.dev/count} copies, {@code {i}} = copy index. */

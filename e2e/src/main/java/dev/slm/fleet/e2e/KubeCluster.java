@@ -1,5 +1,6 @@
 package dev.slm.fleet.e2e;
 
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -34,6 +35,9 @@ public interface KubeCluster extends AutoCloseable {
      * annotation {@code e2e.slm.dev/count} copies each, {@code {i}} is replaced by the copy index. Local target only.
      */
     void addNodes(String nodePoolYaml);
+
+    /** Adds one simulated node; it must carry the annotation {@code kwok.x-k8s.io/node: fake}. Local target only. */
+    Node addNode(Node node);
 
     @Override
     void close();

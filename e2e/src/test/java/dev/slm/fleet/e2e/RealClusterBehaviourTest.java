@@ -184,6 +184,44 @@ class RealClusterBehaviourTest {
         }
     }
 
+    /**
+     * The node lifecycle controller marks a pod Ready=False, leaving ContainersReady True (MarkPodsNotReady), when it
+     * turns the pod's node NotReady or sees the pod bound to a node it still holds NotReady; the latter happens when a
+     * node comes back and a Pending pod is bound to it before the controller's 2-second health pass has seen it
+     * Ready. A real kubelet then reports the pod Ready again from its probes; KWOK's own stages never did (pod-ready
+     * runs only for pods without an IP), so the pod stayed unready for good. This applies the controller's exact
+     * change and expects what a kubelet does (stage pod-ready-again); without that stage it fails.
+     */
+    @Test
+    void aPodTheNodeControllerMarkedNotReadyIsReportedReadyAgainByItsKubelet() {
+        client.resource(deployment("marked", 1, Map.of("node.slm.dev/class", "cpu"), null))
+                .inNamespace(ns)
+                .create();
+        await().atMost(DEADLINE).until(() -> readyReplicas("marked") == 1);
+        String pod = podsOf("marked").get(0).getMetadata().getName();
+
+        client.pods()
+                .inNamespace(ns)
+                .withName(pod)
+                .subresource("status")
+                .patch(
+                        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                                io.fabric8.kubernetes.client.dsl.base.PatchType.STRATEGIC_MERGE),
+                        "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}");
+        await().atMost(DEADLINE).until(() -> podCondition(pod, "Ready").equals("True"));
+        assertEquals("True", podCondition(pod, "ContainersReady"));
+        await().atMost(DEADLINE).until(() -> readyReplicas("marked") == 1);
+    }
+
+    private String podCondition(String pod, String type) {
+        Pod p = client.pods().inNamespace(ns).withName(pod).get();
+        return p.getStatus().getConditions().stream()
+                .filter(c -> type.equals(c.getType()))
+                .map(c -> c.getStatus())
+                .findFirst()
+                .orElse("");
+    }
+
     @Test
     void unreadyPodIsReportedByTheDeployment() {
         client.resource(deployment("cpu-app", 2, Map.of("node.slm.dev/class", "cpu"), null))

@@ -55,6 +55,14 @@ public class Events {
                             .build())
                     .create();
         } catch (RuntimeException e) {
+            if (Failure.of(e).namespaceTerminating()) {
+                // The namespace is going away with the object the event is about: nothing to tell anyone.
+                LOG.debug(
+                        "no event {} on {}: its namespace is being deleted",
+                        reason,
+                        regarding.getMetadata().getName());
+                return;
+            }
             LOG.warn(
                     "could not record event {} on {}: {}",
                     reason,

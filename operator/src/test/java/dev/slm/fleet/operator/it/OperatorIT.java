@@ -8,6 +8,8 @@ import static org.awaitility.Awaitility.await;
 import dev.slm.fleet.api.v1alpha1.SlmCluster;
 import dev.slm.fleet.api.v1alpha1.SlmWorker;
 import dev.slm.fleet.api.v1alpha1.Task;
+import dev.slm.fleet.e2e.KubeCluster;
+import dev.slm.fleet.e2e.KubeTest;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -35,22 +37,27 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The operator against the local control plane (kube-apiserver, scheduler, controller-manager, KWOK nodes): every
- * test has its own namespace and its own KWOK nodes, selected by hardware classes that only it defines.
+ * The operator against the e2e harness's cluster ({@code @KubeTest}: the local control plane by default, with
+ * kube-apiserver, scheduler, controller-manager and KWOK nodes): every test has its own namespace and its own KWOK
+ * nodes, selected by hardware classes that only it defines. On a target without KWOK the tests that need nodes are
+ * skipped with the reason.
  */
+@KubeTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OperatorIT {
     private static final Duration CONVERGE = Duration.ofSeconds(90);
     private final String run = Long.toString(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 40), 36);
     private final List<String> nodes = new ArrayList<>();
+    private KubeCluster cluster;
     private Config config;
     private KubernetesClient kube;
     private RunningOperator operator;
     private String ns;
 
     @BeforeAll
-    void startOperator() throws Exception {
-        config = LocalControlPlane.config();
+    void startOperator(KubeCluster cluster) throws Exception {
+        this.cluster = cluster;
+        config = cluster.client().getConfiguration();
         kube = new KubernetesClientBuilder().withConfig(config).build();
         installCrds(kube);
         operator = new RunningOperator(config, testConfig());
@@ -93,7 +100,7 @@ class OperatorIT {
 
     private String node(String kind, int gpus) {
         String name = ns + "-" + kind + "-" + nodes.size();
-        kube.nodes().resource(kwokNode(name, ns, kind, gpus)).create();
+        cluster.addNode(kwokNode(name, ns, kind, gpus));
         nodes.add(name);
         awaitUp().until(() -> isReady(kube.nodes().withName(name).get()));
         return name;
@@ -262,17 +269,17 @@ class OperatorIT {
         long v0 = routingTable(kube, ns, "chat").orElseThrow().getVersion();
 
         Pod first = workerPods(kube, ns, "intent").get(0);
-        LocalControlPlane.setPodReady(kube, ns, first.getMetadata().getName(), false);
+        cluster.setPodReady(ns, first.getMetadata().getName(), false);
         awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "classify-intent"))
                 .hasSize(1)
                 .noneMatch(e -> e.startsWith(first.getMetadata().getName() + "@")));
         assertThat(routingTable(kube, ns, "chat").orElseThrow().getVersion()).isGreaterThan(v0);
-        LocalControlPlane.setPodReady(kube, ns, first.getMetadata().getName(), true);
+        cluster.setPodReady(ns, first.getMetadata().getName(), true);
         awaitEndpoints("classify-intent", 2);
 
-        LocalControlPlane.setNodeReady(kube, cpuA, false);
+        cluster.setNodeReady(cpuA, false);
         awaitEndpoints("classify-intent", 0);
-        LocalControlPlane.setNodeReady(kube, cpuA, true);
+        cluster.setNodeReady(cpuA, true);
         awaitEndpoints("classify-intent", 2);
 
         kube.resources(SlmWorker.class).inNamespace(ns).withName("intent").scale(3);
@@ -672,7 +679,7 @@ class OperatorIT {
                         .build())
                 .create();
         List<io.fabric8.kubernetes.api.model.HasMetadata> rbac = new ArrayList<>();
-        String rendered = helm(
+        String rendered = Tools.helm(
                 "template",
                 release,
                 "../helm/slm-fleet",
@@ -740,22 +747,6 @@ class OperatorIT {
         }
     }
 
-    private static String helm(String... args) throws Exception {
-        Process dir = new ProcessBuilder("../e2e/build-binaries", "--print-bin-dir")
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        String bin = new String(dir.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
-        assertThat(dir.waitFor()).isZero();
-        List<String> command = new ArrayList<>(List.of(bin + "/helm"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as("helm %s", List.of(args)).isZero();
-        return out;
-    }
-
     /**
      * The drill of a real kubelet loss: the GPU node turns NotReady and leaves KWOK's management, so nothing deletes
      * its pods (as on a dead machine). The session-affine generator (a StatefulSet, whose pod a dead kubelet would
@@ -774,7 +765,7 @@ class OperatorIT {
                 .satisfies(e -> assertThat(e).endsWith("@" + gpu)));
 
         Instant lost = Instant.now();
-        LocalControlPlane.setNodeReady(kube, gpu, false);
+        cluster.setNodeReady(gpu, false);
         awaitUp().untilAsserted(() -> assertThat(endpoints(kube, ns, "chat", "generate"))
                 .singleElement()
                 .satisfies(e -> assertThat(e).endsWith("@" + cpu)));
@@ -787,31 +778,5 @@ class OperatorIT {
         assertThat(status("gen").getStatus().fallbackReason).contains("lost");
         assertThat(kube.resources(Event.class).inNamespace(ns).list().getItems())
                 .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("PodOnLostNodeDeleted"));
-    }
-
-    @Test
-    void theChartLintsStrictlyAndTheApiServerAcceptsEveryRendering() throws Exception {
-        helm("lint", "--strict", "../helm/slm-fleet");
-        helm("lint", "--strict", "../helm/slm-fleet", "--set", "watchNamespaces={" + ns + "}");
-        assertThatThrownBy(() -> helm("template", "bad", "../helm/slm-fleet", "--set", "replicaCount=two"))
-                .isInstanceOf(AssertionError.class);
-        for (String values : List.of(
-                "leaderElection=true",
-                "watchNamespaces={" + ns + "}",
-                "metrics.serviceMonitor=true,metrics.prometheusRule=true")) {
-            String rendered = helm(
-                    "template", "chk-" + run, "../helm/slm-fleet", "--skip-crds", "--namespace", ns, "--set", values);
-            List<io.fabric8.kubernetes.api.model.HasMetadata> objects = kube.load(new java.io.ByteArrayInputStream(
-                            rendered.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                    .items();
-            assertThat(objects)
-                    .extracting(o -> o.getKind())
-                    .contains("Deployment", "PodDisruptionBudget", "NetworkPolicy")
-                    // no Prometheus Operator on the local control plane: rendered only where its API exists
-                    .doesNotContain("ServiceMonitor", "PrometheusRule");
-            for (var o : objects) {
-                kube.resource(o).dryRun().create();
-            }
-        }
     }
 }

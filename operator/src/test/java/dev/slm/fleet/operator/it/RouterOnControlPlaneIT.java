@@ -12,6 +12,8 @@ import dev.slm.fleet.api.v1alpha1.SlmCluster;
 import dev.slm.fleet.api.v1alpha1.SlmWorker;
 import dev.slm.fleet.api.v1alpha1.Task;
 import dev.slm.fleet.api.v1alpha1.TaskParametersSpec;
+import dev.slm.fleet.e2e.KubeCluster;
+import dev.slm.fleet.e2e.KubeTest;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.proto.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -46,6 +48,7 @@ import org.junit.jupiter.api.TestInstance;
  * MiniLM) on the IP KWOK gave its pod. Chat requests then travel router → routing table from the ConfigMap watch →
  * worker, and a pod turning unready leaves the router's table.
  */
+@KubeTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RouterOnControlPlaneIT {
     private static final Duration CONVERGE = Duration.ofSeconds(90);
@@ -59,14 +62,16 @@ class RouterOnControlPlaneIT {
     private final List<AutoCloseable> closeAtEnd = new ArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
     private final ObjectMapper json = new ObjectMapper();
+    private KubeCluster kubeCluster;
     private Config config;
     private KubernetesClient kube;
     private RunningOperator operator;
     private String node;
 
     @BeforeAll
-    void start() throws Exception {
-        config = LocalControlPlane.config();
+    void start(KubeCluster cluster) throws Exception {
+        kubeCluster = cluster;
+        config = cluster.client().getConfiguration();
         kube = new KubernetesClientBuilder().withConfig(config).build();
         installCrds(kube);
         operator = new RunningOperator(config, OperatorIT.testConfig());
@@ -78,7 +83,7 @@ class RouterOnControlPlaneIT {
                         .build())
                 .create();
         node = ns + "-cpu-0";
-        kube.nodes().resource(kwokNode(node, ns, "cpu", 0)).create();
+        kubeCluster.addNode(kwokNode(node, ns, "cpu", 0));
     }
 
     @AfterAll
@@ -243,7 +248,7 @@ class RouterOnControlPlaneIT {
 
         // The pod turns unready: the operator drops it from the ConfigMap and the router's watch follows.
         long before = System.nanoTime();
-        LocalControlPlane.setPodReady(kube, ns, endpoint.getPod(), false);
+        kubeCluster.setPodReady(ns, endpoint.getPod(), false);
         await().atMost(CONVERGE).ignoreExceptions().untilAsserted(() -> assertThat(routerTable(router))
                 .doesNotContain(endpoint.getAddress()));
         System.out.printf(
@@ -254,7 +259,7 @@ class RouterOnControlPlaneIT {
         assertThat(outage.headers().firstValue("Retry-After")).isPresent();
         assertThat(outage.body()).contains("classify-intent");
 
-        LocalControlPlane.setPodReady(kube, ns, endpoint.getPod(), true);
+        kubeCluster.setPodReady(ns, endpoint.getPod(), true);
         await().atMost(CONVERGE).ignoreExceptions().untilAsserted(() -> assertThat(
                         chat(router, "hello there").path("intent").asText())
                 .isEqualTo("greeting"));
