@@ -26,6 +26,8 @@ abstract class BaseCluster implements KubeCluster {
     static final String KWOK_MANAGED_ANNOTATION = "kwok.x-k8s.io/node";
     private static final Pattern COUNT = Pattern.compile("e2e\\.slm\\.dev/count:\\s*\"?(\\d+)");
 
+    static final int REQUEST_TIMEOUT_MS = 60_000;
+
     private final Path kubeconfig;
     private final KubernetesClient client;
 
@@ -33,6 +35,8 @@ abstract class BaseCluster implements KubeCluster {
         this.kubeconfig = kubeconfig;
         try {
             Config config = Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
+            // fabric8's 10 s default is not enough for an API server on two busy cores storing a megabyte-sized object.
+            config.setRequestTimeout(REQUEST_TIMEOUT_MS);
             this.client = new KubernetesClientBuilder().withConfig(config).build();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read kubeconfig " + kubeconfig, e);
