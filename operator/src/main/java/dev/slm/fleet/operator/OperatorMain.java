@@ -1,5 +1,6 @@
 package dev.slm.fleet.operator;
 
+import dev.slm.fleet.operator.cache.SharedInformers;
 import dev.slm.fleet.operator.reconciler.Events;
 import dev.slm.fleet.operator.reconciler.SlmClusterReconciler;
 import dev.slm.fleet.operator.reconciler.SlmWorkerReconciler;
@@ -30,7 +31,10 @@ public final class OperatorMain {
     public static Operator create(KubernetesClient client, OperatorConfig config) {
         String identity = identity();
         Operator operator = new Operator(o -> {
-            o.withKubernetesClient(client).withCloseClientOnStop(false).withStopOnInformerErrorDuringStartup(true);
+            o.withKubernetesClient(client)
+                    .withCloseClientOnStop(false)
+                    .withStopOnInformerErrorDuringStartup(true)
+                    .withMetrics(OperatorMetrics.josdk());
             if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(
                         new LeaderElectionConfiguration(LEASE_NAME, config.leaseNamespace(), identity));
@@ -38,10 +42,11 @@ public final class OperatorMain {
         });
         Clock clock = Clock.systemUTC();
         Events events = new Events(clock, identity);
-        operator.register(new SlmClusterReconciler(config, clock, events), o -> {
+        SharedInformers shared = new SharedInformers(client);
+        operator.register(new SlmClusterReconciler(config, clock, events, shared), o -> {
             if (!config.namespaces().isEmpty()) o.settingNamespaces(config.namespaces());
         });
-        operator.register(new SlmWorkerReconciler(config, clock, events), o -> {
+        operator.register(new SlmWorkerReconciler(config, clock, events, shared), o -> {
             if (!config.namespaces().isEmpty()) o.settingNamespaces(config.namespaces());
         });
         return operator;

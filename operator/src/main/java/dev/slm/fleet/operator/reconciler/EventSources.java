@@ -3,21 +3,28 @@ package dev.slm.fleet.operator.reconciler;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetStatus;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
-import java.util.Map;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.stream.Collectors;
 
-/** Informer event sources shared by both reconcilers. */
+/** The informer event sources of both reconcilers and the filters that keep changes nobody reads from waking them. */
 final class EventSources {
     private EventSources() {}
 
+    /**
+     * Objects this operator owns, selected by label, mapped by owner reference. An update wakes the owner unless
+     * only what no reader looks at changed: the status that controllers keep writing (a PodDisruptionBudget's
+     * healthy counts, a workload's available replicas and condition heartbeats) and the resource version. Kinds
+     * without a generation (ConfigMap, Service, ServiceAccount, RBAC) wake on every update.
+     */
     static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> owned(
             Class<R> type, String labelSelector, Class<P> primary, EventSourceContext<P> context) {
         return new InformerEventSource<>(
@@ -25,33 +32,51 @@ final class EventSources {
                         .withName(type.getSimpleName().toLowerCase())
                         .withLabelSelector(labelSelector)
                         .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(primary))
+                        .withOnUpdateFilter((newR, oldR) -> relevantChange(oldR, newR))
                         .build(),
                 context);
+    }
+
+    static boolean relevantChange(HasMetadata oldR, HasMetadata newR) {
+        if (oldR == null || newR == null) return true;
+        var o = oldR.getMetadata();
+        var n = newR.getMetadata();
+        if (o.getGeneration() == null || n.getGeneration() == null) return true;
+        if (!Objects.equals(o.getGeneration(), n.getGeneration())
+                || !Objects.equals(o.getLabels(), n.getLabels())
+                || !Objects.equals(o.getAnnotations(), n.getAnnotations())
+                || !Objects.equals(o.getOwnerReferences(), n.getOwnerReferences())
+                || !Objects.equals(o.getDeletionTimestamp(), n.getDeletionTimestamp())) {
+            return true;
+        }
+        if (oldR instanceof Deployment od && newR instanceof Deployment nd) {
+            return !Objects.equals(rollout(od.getStatus()), rollout(nd.getStatus()));
+        }
+        if (oldR instanceof StatefulSet os && newR instanceof StatefulSet ns) {
+            return !Objects.equals(rollout(os.getStatus()), rollout(ns.getStatus()));
+        }
+        return false;
+    }
+
+    /** What the reconcilers read of a rollout: observed generation, replicas, updated and ready replicas. */
+    private static List<Object> rollout(DeploymentStatus s) {
+        return s == null
+                ? List.of()
+                : Arrays.asList(
+                        s.getObservedGeneration(), s.getReplicas(), s.getUpdatedReplicas(), s.getReadyReplicas());
+    }
+
+    private static List<Object> rollout(StatefulSetStatus s) {
+        return s == null
+                ? List.of()
+                : Arrays.asList(
+                        s.getObservedGeneration(), s.getReplicas(), s.getUpdatedReplicas(), s.getReadyReplicas());
     }
 
     /**
-     * Worker pods, mapped by label to their SlmWorker or SlmCluster. An update wakes the primary only when it changes
-     * what placement, status or the routing table read; kubelet heartbeats of container statuses do not.
+     * A worker pod's update wakes its primary only when it changes what placement, status or the routing table read;
+     * kubelet heartbeats of container statuses do not.
      */
-    static <P extends HasMetadata> InformerEventSource<Pod, P> pods(
-            String labelSelector, String nameLabel, Class<P> primary, EventSourceContext<P> context) {
-        SecondaryToPrimaryMapper<Pod> mapper = r -> {
-            Map<String, String> labels = r.getMetadata().getLabels();
-            String name = labels == null ? null : labels.get(nameLabel);
-            return name == null
-                    ? Set.of()
-                    : Set.of(new ResourceID(name, r.getMetadata().getNamespace()));
-        };
-        return new InformerEventSource<>(
-                InformerEventSourceConfiguration.from(Pod.class, primary)
-                        .withName("pod")
-                        .withLabelSelector(labelSelector)
-                        .withSecondaryToPrimaryMapper(mapper)
-                        .withOnUpdateFilter((newPod, oldPod) -> relevantChange(oldPod, newPod))
-                        .build(),
-                context);
-    }
-
     static boolean relevantChange(Pod oldPod, Pod newPod) {
         if (oldPod == null || newPod == null) return true;
         return !Objects.equals(
@@ -84,20 +109,7 @@ final class EventSources {
         return p.getStatus() == null ? null : p.getStatus().getPodIP();
     }
 
-    /** Nodes: every primary is told when a node's readiness, labels, capacity, taints or cordon change. */
-    static <P extends HasMetadata> InformerEventSource<Node, P> nodes(Class<P> primary, EventSourceContext<P> context) {
-        SecondaryToPrimaryMapper<Node> mapper = n ->
-                context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet());
-        return new InformerEventSource<>(
-                InformerEventSourceConfiguration.from(Node.class, primary)
-                        .withName("node")
-                        .withWatchAllNamespaces()
-                        .withSecondaryToPrimaryMapper(mapper)
-                        .withOnUpdateFilter((newNode, oldNode) -> relevantChange(oldNode, newNode))
-                        .build(),
-                context);
-    }
-
+    /** A node's update matters when its readiness, labels, capacity, taints or cordon change (not heartbeats). */
     static boolean relevantChange(Node oldNode, Node newNode) {
         if (oldNode == null || newNode == null) return true;
         return dev.slm.fleet.operator.placement.Nodes.isReady(oldNode)

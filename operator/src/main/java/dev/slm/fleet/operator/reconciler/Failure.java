@@ -3,6 +3,7 @@ package dev.slm.fleet.operator.reconciler;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.AggregatedOperatorException;
 import java.util.Optional;
 
 /**
@@ -28,6 +29,10 @@ public record Failure(String reason, String message, boolean retry, boolean name
     }
 
     public static Failure of(Exception e) {
+        if (e instanceof AggregatedOperatorException aggregated
+                && !aggregated.getAggregatedExceptions().isEmpty()) {
+            return ofWorkflow(aggregated);
+        }
         Optional<KubernetesClientException> kce = find(e, KubernetesClientException.class);
         String target =
                 find(e, ApplyException.class).map(ApplyException::target).orElse(null);
@@ -61,6 +66,19 @@ public record Failure(String reason, String message, boolean retry, boolean name
                 trim("writing" + what + " failed (HTTP " + code + "), retrying: " + serverMessage),
                 true,
                 false);
+    }
+
+    /**
+     * The failure of a workflow in which one or more dependents failed, in dependent-name order: a refusal (that only
+     * a spec change can fix) is reported before a retryable failure.
+     */
+    private static Failure ofWorkflow(AggregatedOperatorException aggregated) {
+        java.util.List<Failure> failures = new java.util.TreeMap<>(aggregated.getAggregatedExceptions())
+                .values().stream().map(Failure::of).toList();
+        return failures.stream()
+                .filter(f -> f.namespaceTerminating() || !f.retry())
+                .findFirst()
+                .orElse(failures.get(0));
     }
 
     private static boolean terminating(Status status, String message) {

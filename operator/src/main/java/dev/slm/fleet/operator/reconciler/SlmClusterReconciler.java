@@ -17,13 +17,13 @@ import dev.slm.fleet.api.v1alpha1.TaskStatus;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.operator.Log;
 import dev.slm.fleet.operator.OperatorConfig;
+import dev.slm.fleet.operator.cache.SharedEventSource;
+import dev.slm.fleet.operator.cache.SharedInformers;
 import dev.slm.fleet.operator.placement.HardwareClasses;
 import dev.slm.fleet.operator.placement.Nodes;
-import dev.slm.fleet.operator.router.RouterAvailability;
 import dev.slm.fleet.operator.router.RouterResources;
 import dev.slm.fleet.operator.routing.RoutingTables;
 import dev.slm.fleet.operator.routing.WorkerRoute;
-import dev.slm.fleet.operator.workload.NetworkPolicies;
 import dev.slm.fleet.proto.v1.RoutingTable;
 import dev.slm.fleet.proto.v1.TaskRoute;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -44,6 +44,8 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -61,7 +63,52 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** SlmCluster → routing-table ConfigMap, pipeline ConfigMap, router Deployment/Service/RBAC, aggregated status. */
+/**
+ * SlmCluster → routing table and pipeline, then JOSDK's managed workflow ({@link ClusterDependents}: routing-table and
+ * pipeline ConfigMaps, router Deployment, Service, RBAC, NetworkPolicies, PodDisruptionBudget), then the aggregated
+ * status.
+ */
+@Workflow(
+        explicitInvocation = true,
+        dependents = {
+            @Dependent(
+                    name = "routing-configmap",
+                    type = ClusterDependents.RoutingConfigMap.class,
+                    useEventSourceWithName = "configmap"),
+            @Dependent(
+                    name = "pipeline-configmap",
+                    type = ClusterDependents.PipelineConfigMap.class,
+                    useEventSourceWithName = "configmap"),
+            @Dependent(
+                    name = "serviceaccount",
+                    type = ClusterDependents.RouterAccount.class,
+                    useEventSourceWithName = "serviceaccount"),
+            @Dependent(name = "role", type = ClusterDependents.RouterRole.class, useEventSourceWithName = "role"),
+            @Dependent(
+                    name = "rolebinding",
+                    type = ClusterDependents.RouterRoleBinding.class,
+                    useEventSourceWithName = "rolebinding"),
+            @Dependent(
+                    name = "service",
+                    type = ClusterDependents.RouterService.class,
+                    useEventSourceWithName = "service"),
+            @Dependent(
+                    name = "workers-networkpolicy",
+                    type = ClusterDependents.WorkersPolicy.class,
+                    useEventSourceWithName = "networkpolicy"),
+            @Dependent(
+                    name = "router-networkpolicy",
+                    type = ClusterDependents.RouterPolicy.class,
+                    useEventSourceWithName = "networkpolicy"),
+            @Dependent(
+                    name = "pdb",
+                    type = ClusterDependents.RouterDisruptionBudget.class,
+                    useEventSourceWithName = "poddisruptionbudget"),
+            @Dependent(
+                    name = "deployment",
+                    type = ClusterDependents.RouterDeployment.class,
+                    useEventSourceWithName = "deployment")
+        })
 @ControllerConfiguration(name = "slmcluster", fieldManager = Applier.FIELD_MANAGER)
 public class SlmClusterReconciler implements Reconciler<SlmCluster> {
     private static final Logger LOG = LoggerFactory.getLogger(SlmClusterReconciler.class);
@@ -71,8 +118,11 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
     private final Clock clock;
     private final Events events;
 
-    public SlmClusterReconciler(OperatorConfig config, Clock clock, Events events) {
+    private final SharedInformers shared;
+
+    public SlmClusterReconciler(OperatorConfig config, Clock clock, Events events, SharedInformers shared) {
         this.config = config;
+        this.shared = shared;
         this.clock = clock;
         this.events = events;
     }
@@ -108,12 +158,41 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                         .withName("slmworker")
                         .withSecondaryToPrimaryMapper(w -> Set.of(new ResourceID(
                                 w.getSpec().cluster, w.getMetadata().getNamespace())))
+                        // The cluster reads a worker's spec and whether it is Ready and Degraded, not the rest of
+                        // its status (replica counts, messages, timestamps).
+                        .withOnUpdateFilter((n, o) -> !java.util.Objects.equals(
+                                        n.getMetadata().getGeneration(),
+                                        o.getMetadata().getGeneration())
+                                || conditionTrue(n, READY) != conditionTrue(o, READY)
+                                || conditionTrue(n, DEGRADED) != conditionTrue(o, DEGRADED))
                         .build(),
                 context);
+        SharedEventSource<Pod, SlmCluster> pods = SharedEventSource.pods(
+                "pod",
+                shared,
+                p -> SharedInformers.isWorkerPod(p)
+                                && p.getMetadata().getLabels().get(Labels.CLUSTER) != null
+                        ? Set.of(new ResourceID(
+                                p.getMetadata().getLabels().get(Labels.CLUSTER),
+                                p.getMetadata().getNamespace()))
+                        : Set.of(),
+                new SharedEventSource.Filters<>(
+                        SharedInformers::isWorkerPod,
+                        (o, n) -> SharedInformers.isWorkerPod(n) && EventSources.relevantChange(o, n),
+                        SharedInformers::isWorkerPod));
+        // Every cluster counts the ready nodes of its hardware classes, so a node change that matters wakes each.
+        SharedEventSource<Node, SlmCluster> nodes = SharedEventSource.nodes(
+                "node",
+                shared,
+                n -> context.getPrimaryCache()
+                        .list()
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()),
+                new SharedEventSource.Filters<>(n -> true, EventSources::relevantChange, n -> true));
         return List.of(
                 workers,
-                EventSources.pods(SlmWorkerReconciler.WORKER_SELECTOR, Labels.CLUSTER, SlmCluster.class, context),
-                EventSources.nodes(SlmCluster.class, context),
+                pods,
+                nodes,
                 EventSources.owned(ConfigMap.class, ROUTER_SELECTOR, SlmCluster.class, context),
                 EventSources.owned(Deployment.class, ROUTER_SELECTOR, SlmCluster.class, context),
                 EventSources.owned(Service.class, ROUTER_SELECTOR, SlmCluster.class, context),
@@ -127,7 +206,6 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
     @Override
     public UpdateControl<SlmCluster> reconcile(SlmCluster cluster, Context<SlmCluster> context) {
         long started = System.nanoTime();
-        dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_reconciles_total", "controller=\"slmcluster\"");
         String ns = cluster.getMetadata().getNamespace();
         String name = cluster.getMetadata().getName();
         Instant now = clock.instant();
@@ -136,11 +214,8 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
         List<SlmWorker> workers = cache(context, SlmWorker.class)
                 .list(ns, w -> name.equals(w.getSpec().cluster))
                 .toList();
-        List<Pod> pods = cache(context, Pod.class)
-                .list(ns, p -> name.equals(p.getMetadata().getLabels().get(Labels.CLUSTER)))
-                .toList();
-        Map<String, Node> nodes = cache(context, Node.class)
-                .list()
+        List<Pod> pods = shared.clusterPods(ns, name);
+        Map<String, Node> nodes = shared.nodes().stream()
                 .collect(Collectors.toMap(n -> n.getMetadata().getName(), Function.identity()));
 
         List<TaskRoute> routes =
@@ -150,17 +225,15 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 .map(cm -> cm.getData() == null ? null : cm.getData().get(Labels.ROUTING_KEY))
                 .flatMap(RoutingTables::parse);
         RoutingTable table = RoutingTables.next(name, ns, routes, previous);
-        if (previous.isEmpty() || !previous.get().getContentHash().equals(table.getContentHash())) {
-            ConfigMap desired = RouterResources.routingConfigMap(cluster, RoutingTables.json(table));
-            try {
-                client.resource(desired)
-                        .fieldManager(Applier.FIELD_MANAGER)
-                        .forceConflicts()
-                        .serverSideApply();
-            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-                throw new Failure.ApplyException(desired, e);
-            }
-            dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_routing_table_writes_total", "");
+        boolean changed = previous.isEmpty() || !previous.get().getContentHash().equals(table.getContentHash());
+        String routingJson =
+                changed ? RoutingTables.json(table) : routingCm.get().getData().get(Labels.ROUTING_KEY);
+        var pipeline = RouterResources.pipelineConfig(cluster, workers, knowledgeBase(client, cluster));
+        new ClusterDependents.Plan(routingJson, pipeline, config).putInto(context);
+        Optional<Deployment> routerDeployment = named(context, Deployment.class, Labels.routerName(name));
+        context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+        if (changed) {
+            dev.slm.fleet.operator.OperatorMetrics.inc(dev.slm.fleet.operator.OperatorMetrics.ROUTING_TABLE_WRITES);
             Log.event(
                     LOG,
                     "routing",
@@ -177,31 +250,6 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                             "content_hash",
                             table.getContentHash()));
         }
-
-        var pipeline = RouterResources.pipelineConfig(cluster, workers, knowledgeBase(client, cluster));
-        Applier.apply(
-                context,
-                RouterResources.pipelineConfigMap(cluster, pipeline),
-                named(context, ConfigMap.class, Labels.pipelineConfigMap(name)));
-        String router = Labels.routerName(name);
-        Applier.apply(context, RouterResources.serviceAccount(cluster), named(context, ServiceAccount.class, router));
-        Applier.apply(context, RouterResources.role(cluster), named(context, Role.class, router));
-        Applier.apply(context, RouterResources.roleBinding(cluster), named(context, RoleBinding.class, router));
-        Applier.apply(context, RouterResources.service(cluster), named(context, Service.class, router));
-        Applier.apply(
-                context,
-                NetworkPolicies.workers(cluster),
-                named(context, NetworkPolicy.class, NetworkPolicies.workersName(cluster)));
-        Applier.apply(
-                context,
-                NetworkPolicies.router(cluster),
-                named(context, NetworkPolicy.class, NetworkPolicies.routerName(cluster)));
-        Applier.apply(
-                context,
-                RouterAvailability.podDisruptionBudget(cluster),
-                named(context, PodDisruptionBudget.class, router));
-        Optional<Deployment> routerDeployment = named(context, Deployment.class, router);
-        Applier.apply(context, RouterResources.deployment(cluster, pipeline, config), routerDeployment);
 
         SlmClusterStatus previousStatus = cluster.getStatus() == null ? new SlmClusterStatus() : cluster.getStatus();
         SlmClusterStatus status = new SlmClusterStatus();
@@ -317,10 +365,7 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
     }
 
     private static boolean conditionTrue(SlmWorker w, String type) {
-        return w.getStatus() != null
-                && w.getStatus().conditions != null
-                && w.getStatus().conditions.stream()
-                        .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
+        return SlmWorkerReconciler.conditionTrue(w, type);
     }
 
     /** The entries of spec.retrieval.configMapName; none while it does not exist. */

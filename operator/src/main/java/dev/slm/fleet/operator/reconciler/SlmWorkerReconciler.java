@@ -12,6 +12,8 @@ import dev.slm.fleet.api.v1alpha1.SlmWorkerStatus;
 import dev.slm.fleet.operator.Labels;
 import dev.slm.fleet.operator.Log;
 import dev.slm.fleet.operator.OperatorConfig;
+import dev.slm.fleet.operator.cache.SharedEventSource;
+import dev.slm.fleet.operator.cache.SharedInformers;
 import dev.slm.fleet.operator.placement.ClassDecision;
 import dev.slm.fleet.operator.placement.ClassSelector;
 import dev.slm.fleet.operator.placement.HardwareClasses;
@@ -19,7 +21,6 @@ import dev.slm.fleet.operator.placement.Placement;
 import dev.slm.fleet.operator.placement.Pods;
 import dev.slm.fleet.operator.placement.Scheduling;
 import dev.slm.fleet.operator.workload.ProviderReports;
-import dev.slm.fleet.operator.workload.WorkerAccount;
 import dev.slm.fleet.operator.workload.WorkerResources;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -38,20 +39,58 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** SlmWorker → task ConfigMap, Deployment or StatefulSet, headless Service, PodDisruptionBudget; placement; status. */
+/**
+ * SlmWorker → placement (hardware class, fallback, pods on lost nodes), then JOSDK's managed workflow ({@link
+ * WorkerDependents}: task ConfigMap, ServiceAccount, headless Service, PodDisruptionBudget, Deployment or StatefulSet),
+ * then status.
+ */
+@Workflow(
+        explicitInvocation = true,
+        dependents = {
+            @Dependent(
+                    name = "task-configmap",
+                    type = WorkerDependents.TaskConfigMap.class,
+                    useEventSourceWithName = "configmap"),
+            @Dependent(
+                    name = "serviceaccount",
+                    type = WorkerDependents.Account.class,
+                    useEventSourceWithName = "serviceaccount"),
+            @Dependent(
+                    name = "service",
+                    type = WorkerDependents.HeadlessService.class,
+                    useEventSourceWithName = "service"),
+            @Dependent(
+                    name = "pdb",
+                    type = WorkerDependents.DisruptionBudget.class,
+                    useEventSourceWithName = "poddisruptionbudget"),
+            @Dependent(
+                    name = "deployment",
+                    type = WorkerDependents.PoolDeployment.class,
+                    reconcilePrecondition = WorkerDependents.Stateless.class,
+                    useEventSourceWithName = "deployment"),
+            @Dependent(
+                    name = "statefulset",
+                    type = WorkerDependents.PoolStatefulSet.class,
+                    reconcilePrecondition = WorkerDependents.Stateful.class,
+                    useEventSourceWithName = "statefulset")
+        })
 @ControllerConfiguration(name = "slmworker", fieldManager = Applier.FIELD_MANAGER)
 public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
     private static final Logger LOG = LoggerFactory.getLogger(SlmWorkerReconciler.class);
@@ -63,8 +102,11 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
     private final ProviderReports providerReports;
     private static final Duration PROVIDER_RECHECK = Duration.ofSeconds(2);
 
-    public SlmWorkerReconciler(OperatorConfig config, Clock clock, Events events) {
+    private final SharedInformers shared;
+
+    public SlmWorkerReconciler(OperatorConfig config, Clock clock, Events events, SharedInformers shared) {
         this.config = config;
+        this.shared = shared;
         this.clock = clock;
         this.events = events;
         this.providerReports = new ProviderReports(clock);
@@ -95,40 +137,72 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                 EventSources.owned(PodDisruptionBudget.class, WORKER_SELECTOR, SlmWorker.class, context),
                 EventSources.owned(ConfigMap.class, WORKER_SELECTOR, SlmWorker.class, context),
                 EventSources.owned(ServiceAccount.class, WORKER_SELECTOR, SlmWorker.class, context),
-                EventSources.pods(WORKER_SELECTOR, Labels.WORKER, SlmWorker.class, context),
-                EventSources.nodes(SlmWorker.class, context),
-                allPods(context),
+                pods(context),
+                nodes(context),
                 clusters);
     }
 
     /**
-     * Every pod, as a cache for the capacity of hardware classes (GPUs held by other workloads count too). Only a
-     * deletion, which may free capacity, wakes the workers that run on a fallback class.
+     * Pods, from the shared informer. A worker pod wakes its own SlmWorker when it is added, deleted, or changes what
+     * placement, status or routing read; any pod's deletion, which may free capacity, also wakes the SlmWorkers that
+     * run on a fallback class.
      */
-    private static InformerEventSource<Pod, SlmWorker> allPods(EventSourceContext<SlmWorker> context) {
-        return new InformerEventSource<>(
-                InformerEventSourceConfiguration.from(Pod.class, SlmWorker.class)
-                        .withName(ALL_PODS)
-                        .withWatchAllNamespaces()
-                        .withOnAddFilter(p -> false)
-                        .withOnUpdateFilter((n, o) -> false)
-                        .withOnDeleteFilter((p, unknown) -> true)
-                        .withSecondaryToPrimaryMapper(p -> context.getPrimaryCache()
-                                .list(w -> w.getStatus() != null
-                                        && w.getStatus().hardwareClass != null
-                                        && !w.getStatus().hardwareClass.equals(w.getSpec().hardware.className))
+    private SharedEventSource<Pod, SlmWorker> pods(EventSourceContext<SlmWorker> context) {
+        return SharedEventSource.pods(
+                "pod",
+                shared,
+                p -> SharedInformers.isWorkerPod(p) ? Set.of(ownWorker(p)) : Set.of(),
+                new SharedEventSource.Filters<>(
+                        SharedInformers::isWorkerPod,
+                        (o, n) -> SharedInformers.isWorkerPod(n) && EventSources.relevantChange(o, n),
+                        p -> true,
+                        p -> context.getPrimaryCache()
+                                .list(SlmWorkerReconciler::onFallback)
                                 .map(ResourceID::fromResource)
-                                .collect(Collectors.toSet()))
-                        .build(),
-                context);
+                                .collect(Collectors.toSet())));
     }
 
-    static final String ALL_PODS = "allpods";
+    /**
+     * Nodes, from the shared informer. A change that matters (readiness, labels, capacity, taints, cordon) wakes the
+     * SlmWorkers with pods on that node and those that may gain from it: not Ready yet, or on a fallback class.
+     */
+    private SharedEventSource<Node, SlmWorker> nodes(EventSourceContext<SlmWorker> context) {
+        return SharedEventSource.nodes(
+                "node",
+                shared,
+                n -> {
+                    Set<ResourceID> ids = new HashSet<>();
+                    shared.workerPodsOn(n.getMetadata().getName()).forEach(p -> ids.add(ownWorker(p)));
+                    context.getPrimaryCache()
+                            .list(w -> onFallback(w) || !conditionTrue(w, READY))
+                            .forEach(w -> ids.add(ResourceID.fromResource(w)));
+                    return ids;
+                },
+                new SharedEventSource.Filters<>(n -> true, EventSources::relevantChange, n -> true));
+    }
+
+    private static ResourceID ownWorker(Pod pod) {
+        return new ResourceID(
+                pod.getMetadata().getLabels().get(Labels.WORKER),
+                pod.getMetadata().getNamespace());
+    }
+
+    private static boolean onFallback(SlmWorker w) {
+        return w.getStatus() != null
+                && w.getStatus().hardwareClass != null
+                && !w.getStatus().hardwareClass.equals(w.getSpec().hardware.className);
+    }
+
+    static boolean conditionTrue(HasMetadata resource, String type) {
+        List<io.fabric8.kubernetes.api.model.Condition> conditions =
+                resource instanceof SlmWorker w ? (w.getStatus() == null ? null : w.getStatus().conditions) : null;
+        return conditions != null
+                && conditions.stream().anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
+    }
 
     @Override
     public UpdateControl<SlmWorker> reconcile(SlmWorker worker, Context<SlmWorker> context) {
         long started = System.nanoTime();
-        dev.slm.fleet.operator.OperatorMetrics.inc("slm_operator_reconciles_total", "controller=\"slmworker\"");
         String ns = worker.getMetadata().getNamespace();
         String name = worker.getMetadata().getName();
         Instant now = clock.instant();
@@ -149,9 +223,7 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
         List<String> unknown =
                 chain.stream().filter(c -> !classes.containsKey(c)).toList();
 
-        List<Pod> pods = cache(context, Pod.class)
-                .list(ns, p -> name.equals(p.getMetadata().getLabels().get(Labels.WORKER)))
-                .toList();
+        List<Pod> pods = shared.workerPods(ns, name);
         status.replicas = pods.size();
         List<Pod> ready = pods.stream().filter(Pods::isReady).toList();
         status.readyReplicas = ready.size();
@@ -175,7 +247,10 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
         if (cluster.isEmpty() || !unknown.isEmpty() || !problems.isEmpty()) {
             String reason =
                     cluster.isEmpty() ? "ClusterNotFound" : !unknown.isEmpty() ? "UnknownHardwareClass" : "InvalidSpec";
-            if (cluster.isEmpty()) stopWorkload(context, name);
+            if (cluster.isEmpty()) {
+                WorkerDependents.Plan.stopped().putInto(context);
+                context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+            }
             String message = !problems.isEmpty()
                     ? Failure.trim(String.join("; ", problems))
                     : cluster.isEmpty()
@@ -198,10 +273,8 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
         HealthCheckSpec health = cluster.get().getSpec().healthCheck;
         Duration grace = Duration.ofSeconds(
                 health == null || health.unschedulableGraceSeconds == null ? 60 : health.unschedulableGraceSeconds);
-        List<Node> nodes = cache(context, Node.class).list().toList();
-        List<Pod> bound = cache(context, Pod.class, ALL_PODS)
-                .list(p -> p.getSpec() != null && p.getSpec().getNodeName() != null)
-                .toList();
+        List<Node> nodes = shared.nodes();
+        List<Pod> bound = shared.boundPods().toList();
         String current = previous.hardwareClass;
         Instant since = previous.classSince == null ? now : Instant.parse(previous.classSince);
         int replicas = worker.getSpec().replicas == null ? 1 : worker.getSpec().replicas;
@@ -237,7 +310,7 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                     message,
                     Map.of("resource", ns + "/" + name, "from_class", current, "to_class", decision.hardwareClass()));
             dev.slm.fleet.operator.OperatorMetrics.inc(
-                    "slm_operator_placement_moves_total", back ? "direction=\"back\"" : "direction=\"fallback\"");
+                    dev.slm.fleet.operator.OperatorMetrics.PLACEMENT_MOVES, "direction", back ? "back" : "fallback");
             events.record(
                     context.getClient(),
                     worker,
@@ -254,40 +327,27 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
         ProviderReports.Summary providers = providerReports.summarise(ns + "/" + name, scheduling.accelerator(), ready);
         status.executionProvider = providers.executionProvider();
         status.providerFallback = providers.providerFallback();
-        var client = context.getClient();
-        Applier.apply(
-                context,
-                WorkerResources.taskConfigMap(worker),
-                named(context, ConfigMap.class, Labels.taskConfigMap(name)));
-        Applier.apply(
-                context,
-                WorkerAccount.serviceAccount(worker),
-                named(context, ServiceAccount.class, WorkerAccount.name(worker)));
-        Applier.apply(context, WorkerResources.service(worker), named(context, Service.class, name));
-        Applier.apply(
-                context, WorkerResources.podDisruptionBudget(worker), named(context, PodDisruptionBudget.class, name));
         boolean stateful = WorkerResources.stateful(worker.getSpec());
         Optional<Deployment> deployment = named(context, Deployment.class, name);
         Optional<StatefulSet> statefulSet = named(context, StatefulSet.class, name);
-        boolean rolledOut;
-        if (stateful) {
-            Applier.apply(context, WorkerResources.statefulSet(worker, scheduling, health, config), statefulSet);
-            deployment.ifPresent(d -> client.resource(d).delete());
-            rolledOut = statefulSet
-                    .map(s -> s.getStatus() != null
-                            && eq(s.getMetadata().getGeneration(), s.getStatus().getObservedGeneration())
-                            && eq(s.getStatus().getUpdatedReplicas(), replicas))
-                    .orElse(false);
-        } else {
-            Applier.apply(context, WorkerResources.deployment(worker, scheduling, health, config), deployment);
-            statefulSet.ifPresent(s -> client.resource(s).delete());
-            rolledOut = deployment
-                    .map(d -> d.getStatus() != null
-                            && eq(d.getMetadata().getGeneration(), d.getStatus().getObservedGeneration())
-                            && eq(d.getStatus().getUpdatedReplicas(), replicas)
-                            && eq(d.getStatus().getReplicas(), replicas))
-                    .orElse(false);
-        }
+        new WorkerDependents.Plan(true, scheduling, health, config).putInto(context);
+        context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+        boolean rolledOut = stateful
+                ? statefulSet
+                        .map(s -> s.getStatus() != null
+                                && eq(
+                                        s.getMetadata().getGeneration(),
+                                        s.getStatus().getObservedGeneration())
+                                && eq(s.getStatus().getUpdatedReplicas(), replicas))
+                        .orElse(false)
+                : deployment
+                        .map(d -> d.getStatus() != null
+                                && eq(
+                                        d.getMetadata().getGeneration(),
+                                        d.getStatus().getObservedGeneration())
+                                && eq(d.getStatus().getUpdatedReplicas(), replicas)
+                                && eq(d.getStatus().getReplicas(), replicas))
+                        .orElse(false);
 
         long unschedulable = pods.stream()
                 .filter(p -> Pods.unschedulableSince(p).isPresent())
@@ -356,6 +416,7 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
             if (e.getCode() != 404) throw e;
             return;
         }
+        dev.slm.fleet.operator.OperatorMetrics.inc(dev.slm.fleet.operator.OperatorMetrics.PODS_RELEASED);
         Log.event(
                 LOG,
                 "placement",
@@ -369,14 +430,6 @@ public class SlmWorkerReconciler implements Reconciler<SlmWorker> {
                         "node",
                         String.valueOf(pod.getSpec().getNodeName())));
         events.record(context.getClient(), worker, "PodOnLostNodeDeleted", message, "Warning");
-    }
-
-    /** No pods serve a pipeline that does not exist: the workload goes, the SlmWorker stays and reports why. */
-    private static void stopWorkload(Context<SlmWorker> context, String name) {
-        named(context, Deployment.class, name)
-                .ifPresent(d -> context.getClient().resource(d).delete());
-        named(context, StatefulSet.class, name)
-                .ifPresent(s -> context.getClient().resource(s).delete());
     }
 
     @Override

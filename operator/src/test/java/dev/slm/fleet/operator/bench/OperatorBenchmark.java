@@ -226,8 +226,7 @@ public final class OperatorBenchmark {
     }
 
     private static long reconciles() {
-        return OperatorMetrics.get("slm_operator_reconciles_total{controller=\"slmcluster\"}")
-                + OperatorMetrics.get("slm_operator_reconciles_total{controller=\"slmworker\"}");
+        return OperatorMetrics.reconciles();
     }
 
     private static int endpointCount(KubernetesClient kube, String ns) {

@@ -381,8 +381,8 @@ class OperatorIT {
     }
 
     private long reconciles() {
-        return dev.slm.fleet.operator.OperatorMetrics.get("slm_operator_reconciles_total{controller=\"slmcluster\"}")
-                + dev.slm.fleet.operator.OperatorMetrics.get("slm_operator_reconciles_total{controller=\"slmworker\"}");
+        return dev.slm.fleet.operator.OperatorMetrics.reconciles("slmcluster")
+                + dev.slm.fleet.operator.OperatorMetrics.reconciles("slmworker");
     }
 
     private java.util.concurrent.Callable<Boolean> quietFor(Duration window) {
