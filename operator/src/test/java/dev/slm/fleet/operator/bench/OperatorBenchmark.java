@@ -2,9 +2,6 @@ package dev.slm.fleet.operator.bench;
 
 import dev.slm.fleet.api.v1alpha1.*;
 import dev.slm.fleet.operator.Labels;
-import dev.slm.fleet.operator.OperatorConfig;
-import dev.slm.fleet.operator.OperatorMain;
-import dev.slm.fleet.operator.OperatorMetrics;
 import dev.slm.fleet.operator.routing.RoutingTables;
 import io.fabric8.kubernetes.api.model.*;
 import io.fabric8.kubernetes.client.Config;
@@ -13,8 +10,6 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
-import io.javaoperatorsdk.operator.Operator;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The operator's benchmark on the local control plane: convergence of one SlmCluster with W workers x R replicas
  * over N KWOK nodes, pod-unready to routing-table removal latency, API requests per reconcile, steady-state writes,
- * heap and RSS. Prints a Markdown table.
+ * operator CPU seconds, heap and RSS. Prints a Markdown table. With {@code -Dslm.bench.operatorProcess=true} the
+ * operator runs alone in its own JVM ({@code -Dslm.bench.operatorJvm}, default {@code -Xmx384m}, the chart's heap):
+ * reconciles come from its /metrics, CPU and RSS from /proc; API requests are counted only in-process.
  *
  * <pre>
  * eval "$(e2e/cluster up)"
@@ -42,6 +39,7 @@ public final class OperatorBenchmark {
         int replicas = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int nodeCount = args.length > 2 ? Integer.parseInt(args[2]) : 100;
         int trials = args.length > 3 ? Integer.parseInt(args[3]) : 50;
+        String loadAtStart = Files.readString(Path.of("/proc/loadavg")).trim();
         String run = "bench-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         String kubeconfig = System.getenv("KUBECONFIG");
         Config config = Config.fromKubeconfig(null, Files.readString(Path.of(kubeconfig)), kubeconfig);
@@ -94,15 +92,10 @@ public final class OperatorBenchmark {
                 if (!"GET".equals(request.method())) WRITES.incrementAndGet();
             }
         };
-        KubernetesClient opClient = new KubernetesClientBuilder()
-                .withConfig(config)
-                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("bench", counter))
-                .build();
-        Operator operator = OperatorMain.create(
-                opClient,
-                new OperatorConfig(
-                        "slm-fleet/worker:bench", "slm-fleet/router:bench", "IfNotPresent", run, false, null, 0));
-        operator.start();
+        OperatorUnderTest operator = Boolean.getBoolean("slm.bench.operatorProcess")
+                ? OperatorUnderTest.process(run, kubeconfig)
+                : OperatorUnderTest.inProcess(config, counter, run);
+        progress("operator: %s", operator.describe());
 
         SlmCluster cluster = new SlmCluster();
         cluster.setMetadata(
@@ -117,7 +110,8 @@ public final class OperatorBenchmark {
         StageSpec understand = new StageSpec();
         understand.tasks = List.of(Task.CLASSIFY_INTENT);
         cluster.getSpec().pipeline = List.of(understand);
-        long reconcilesBefore = reconciles();
+        long reconcilesBefore = operator.reconciles();
+        double cpuBefore = operator.cpuSeconds();
         long writesBefore = WRITES.get();
         long requestsBefore = REQUESTS.get();
         Instant start = Instant.now();
@@ -156,7 +150,8 @@ public final class OperatorBenchmark {
             java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
         }
         Duration converge = Duration.between(start, Instant.now());
-        long reconciles = reconciles() - reconcilesBefore;
+        long reconciles = operator.reconciles() - reconcilesBefore;
+        double cpuSeconds = operator.cpuSeconds() - cpuBefore;
         long writes = WRITES.get() - writesBefore;
         long requests = REQUESTS.get() - requestsBefore;
         long scheduled = kube.pods().inNamespace(run).list().getItems().stream()
@@ -190,29 +185,36 @@ public final class OperatorBenchmark {
         Instant steadyEnd = Instant.now().plusSeconds(10);
         while (Instant.now().isBefore(steadyEnd)) java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);
         long steadyWrites = WRITES.get() - steadyBefore;
-        System.gc();
-        long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-        String rss = Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .filter(l -> l.startsWith("VmRSS"))
-                .findFirst()
-                .orElse("VmRSS: ?")
-                .replaceAll("\\s+", " ");
+        OperatorUnderTest.Memory memory = operator.memory();
 
         System.out.println();
         System.out.printf("| metric | value |%n|---|---|%n");
         System.out.printf("| workers x replicas / nodes | %d x %d / %d |%n", workers, replicas, nodeCount);
+        System.out.printf("| operator | %s |%n", operator.describe());
         System.out.printf("| apply -> all Ready + routing table complete | %.1f s |%n", converge.toMillis() / 1000.0);
         System.out.printf("| apply -> last pod scheduled (scheduler) | %.1f s |%n", scheduled / 1000.0);
-        System.out.printf("| reconciles during convergence | %d |%n", reconciles);
         System.out.printf(
-                "| API requests / writes per reconcile (convergence) | %.2f / %.2f |%n",
-                (double) requests / reconciles, (double) writes / reconciles);
+                "| reconciles during convergence (per SlmWorker) | %d (%.1f) |%n",
+                reconciles, (double) reconciles / workers);
+        System.out.printf(
+                "| operator CPU during convergence (per converged pod) | %.1f s (%.0f ms) |%n",
+                cpuSeconds, cpuSeconds * 1000 / expected);
+        if (operator.countsRequests()) {
+            System.out.printf(
+                    "| API requests / writes per reconcile (convergence) | %.2f / %.2f |%n",
+                    (double) requests / reconciles, (double) writes / reconciles);
+        }
         System.out.printf(
                 "| pod unready -> out of routing table p50 / p99 (%d trials) | %d ms / %d ms |%n",
                 trials, pct(latencies, 50), pct(latencies, 99));
-        System.out.printf("| writes in 10 s of steady state | %d |%n", steadyWrites);
-        System.out.printf("| JVM heap after GC (operator + bench in one JVM) | %d MiB |%n", heap >> 20);
-        System.out.printf("| process %s | |%n", rss);
+        if (operator.countsRequests()) {
+            System.out.printf("| writes in 10 s of steady state | %d |%n", steadyWrites);
+        }
+        System.out.printf("| JVM heap after GC | %d MiB |%n", memory.heapMiB());
+        System.out.printf("| RSS / peak RSS | %d MiB / %d MiB |%n", memory.rssMiB(), memory.peakRssMiB());
+        System.out.printf(
+                "| load average at start / end | %s / %s |%n",
+                loadAtStart, Files.readString(Path.of("/proc/loadavg")).trim());
 
         operator.stop();
         kube.namespaces().withName(run).delete();
@@ -223,10 +225,6 @@ public final class OperatorBenchmark {
     private static long pct(List<Long> sorted, int p) {
         if (sorted.isEmpty()) return -1;
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
-    }
-
-    private static long reconciles() {
-        return OperatorMetrics.reconciles();
     }
 
     private static int endpointCount(KubernetesClient kube, String ns) {
