@@ -29,9 +29,10 @@ public record Failure(String reason, String message, boolean retry, boolean name
     }
 
     public static Failure of(Exception e) {
-        if (e instanceof AggregatedOperatorException aggregated
-                && !aggregated.getAggregatedExceptions().isEmpty()) {
-            return ofWorkflow(aggregated);
+        Optional<AggregatedOperatorException> aggregated = find(e, AggregatedOperatorException.class);
+        if (aggregated.isPresent()
+                && !aggregated.get().getAggregatedExceptions().isEmpty()) {
+            return ofWorkflow(aggregated.get());
         }
         Optional<KubernetesClientException> kce = find(e, KubernetesClientException.class);
         String target =

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 
 /**
  * The SlmWorker's managed dependents. The reconciler decides placement first and puts a {@link Plan} into the
@@ -89,6 +90,12 @@ public final class WorkerDependents {
             super(Deployment.class);
         }
 
+        /** Named like its SlmWorker; found without the desired state, which a stopped pool does not have. */
+        @Override
+        protected ResourceID targetSecondaryResourceID(SlmWorker worker, Context<SlmWorker> context) {
+            return ResourceID.fromResource(worker);
+        }
+
         @Override
         protected Deployment build(SlmWorker worker, Context<SlmWorker> context) {
             Plan plan = Plan.of(context);
@@ -99,6 +106,12 @@ public final class WorkerDependents {
     public static final class PoolStatefulSet extends ManagedDependent<StatefulSet, SlmWorker> {
         public PoolStatefulSet() {
             super(StatefulSet.class);
+        }
+
+        /** Named like its SlmWorker; found without the desired state, which a stopped pool does not have. */
+        @Override
+        protected ResourceID targetSecondaryResourceID(SlmWorker worker, Context<SlmWorker> context) {
+            return ResourceID.fromResource(worker);
         }
 
         @Override

@@ -25,7 +25,8 @@ class WorkflowFailureTest {
 
     @Test
     void aRefusedDependentIsReportedBeforeARetryableOneAndKeepsTheServersFieldMessage() {
-        Failure f = Failure.of(new AggregatedOperatorException(
+        // JOSDK's metrics wrap what the reconciler throws in an OperatorException.
+        Failure f = Failure.of(new io.javaoperatorsdk.operator.OperatorException(new AggregatedOperatorException(
                 "workflow failed",
                 Map.of(
                         "a-service", applyFailure("intent", 500, "etcdserver: request timed out"),
@@ -34,7 +35,7 @@ class WorkflowFailureTest {
                                         "intent",
                                         422,
                                         "Deployment.apps \"intent\" is invalid: spec.template.spec.nodeSelector:"
-                                                + " Invalid value"))));
+                                                + " Invalid value")))));
         assertThat(f.reason()).isEqualTo("ApplyRefused");
         assertThat(f.message()).contains("Deployment intent").contains("spec.template.spec.nodeSelector");
         assertThat(f.retry()).isFalse();
