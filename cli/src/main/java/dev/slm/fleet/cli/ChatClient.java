@@ -110,11 +110,19 @@ public final class ChatClient implements AutoCloseable {
             }
         }
         out.printf(
-                "  timing : %s | total %.1f ms%s%n",
+                "  timing : %s | total %.1f ms%s%s%n",
                 sb,
                 s.getTotalLatencyMs(),
                 s.getTimeToFirstTokenMs() > 0
                         ? String.format(Locale.ROOT, ", first token %.1f ms", s.getTimeToFirstTokenMs())
+                        : "",
+                s.getCompletionTokens() > 0
+                        ? String.format(
+                                Locale.ROOT,
+                                " | tokens %d in, %d out%s",
+                                s.getPromptTokens(),
+                                s.getCompletionTokens(),
+                                s.getKvCacheHit() ? ", kv cache hit" : "")
                         : "");
     }
 

@@ -396,7 +396,8 @@ public class HttpFront {
                 .put("total_latency_ms", s.getTotalLatencyMs())
                 .put("time_to_first_token_ms", s.getTimeToFirstTokenMs())
                 .put("prompt_tokens", s.getPromptTokens())
-                .put("completion_tokens", s.getCompletionTokens());
+                .put("completion_tokens", s.getCompletionTokens())
+                .put("kv_cache_hit", s.getKvCacheHit());
     }
 
     private void models(RoutingContext ctx) {

@@ -643,7 +643,9 @@ public final class PlanExecution {
                 .setText(text);
         GenerateChunk end = generatorEnd;
         if (servedBy == ServedBy.SERVED_BY_GENERATOR && end != null) {
-            summary.setPromptTokens(end.getPromptTokens()).setCompletionTokens(end.getCompletionTokens());
+            summary.setPromptTokens(end.getPromptTokens())
+                    .setCompletionTokens(end.getCompletionTokens())
+                    .setKvCacheHit(end.getKvCacheHit());
         }
         synchronized (timings) {
             summary.addAllStages(timings);

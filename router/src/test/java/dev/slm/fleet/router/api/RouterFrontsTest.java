@@ -325,6 +325,35 @@ class RouterFrontsTest {
     }
 
     @Test
+    void aStreamedAnswerStillRunningAtItsBudgetIsCutThereWithFinishReasonLength() throws Exception {
+        // The first piece goes out at once, the next one only long after the 1 s budget.
+        a.tokenDelayMs = 30_000;
+        apply(RoutingFiles.table()
+                .task("classify-intent", a.address())
+                .task("extract-slots", a.address())
+                .task("generate", a.address())
+                .budget("generate", 1000)
+                .build());
+        HttpResponse<String> r = post(
+                "/v1/chat/completions",
+                new JsonObject()
+                        .put("model", "test-fleet")
+                        .put("stream", true)
+                        .put(
+                                "messages",
+                                List.of(new JsonObject().put("role", "user").put("content", "where is my order")))
+                        .encode());
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.body().contains("\"content\":\"Your \""), r.body());
+        assertFalse(r.body().contains("way."), "cut before the rest: " + r.body());
+        assertTrue(r.body().contains("\"finish_reason\":\"length\""), r.body());
+        assertTrue(r.body().contains("\"served_by\":\"generator\""), r.body());
+        assertTrue(r.body().contains("cut: generate: ran out of its 1000 ms stage budget"), r.body());
+        assertTrue(r.body().strip().endsWith("data: [DONE]"), r.body());
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.generateCancelled.get() == 1);
+    }
+
+    @Test
     void anOptionalStageWhoseWorkersAreGoneIsSkippedAndTheGeneratorStillAnswers() throws Exception {
         JsonObject r = chat("where is my order");
         assertEquals("generator", r.getString("served_by"), r.encode());

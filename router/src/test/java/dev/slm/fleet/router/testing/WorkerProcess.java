@@ -91,6 +91,10 @@ public final class WorkerProcess implements AutoCloseable {
         return "127.0.0.1:" + grpcPort;
     }
 
+    public boolean alive() {
+        return process.isAlive();
+    }
+
     /** Kills the process the hard way, as a crashed pod would go. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -17,10 +17,12 @@ public record ChatTemplate(String turnStart, String turnEnd, String endToken, Op
 
     /**
      * The system turn of a grounded answer when the conversation brings none: with the template's own default
-     * ("You are a helpful AI assistant named SmolLM…") SmolLM2-135M ignored the facts and made up a place.
+     * ("You are a helpful AI assistant named SmolLM…") SmolLM2-135M ignored the facts and made up a place; asked for
+     * "one or two sentences" it ran on into the next fact (the booking policy after the opening hours) and past the
+     * generate budget on two busy cores. docs/worker.md ("The prompt") has the variants measured.
      */
     public static final String GROUNDED_SYSTEM =
-            "You are a helpful customer service assistant. Answer in one or two sentences.";
+            "You are a helpful customer service assistant. Answer in one sentence.";
 
     private static final Set<String> ROLES = Set.of("system", "user", "assistant");
     private static final Pattern DEFAULT_SYSTEM =
