@@ -55,7 +55,7 @@ class LocalModeSmolLm2Test {
         int http = freePort();
         int grpc = freePort();
         local = new LocalMode(
-                ROOT, file, new LocalMode.Options(http, grpc, freeWorkerPorts(), 0, LocalMode.DEFAULT_JVM_ARGS));
+                ROOT, file, new LocalMode.Options(http, grpc, freeWorkerPorts(), 0, LocalMode.DEFAULT_JVM_ARGS, false));
         fleet = local.startFleet();
         assertThat(fleet.missing()).as("every worker of the sample is up").isEmpty();
     }
