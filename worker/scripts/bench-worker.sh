@@ -4,6 +4,8 @@
 # "batching": dynamic batching on vs off vs the raw unbatched loop instead (BatchingBenchmark, ~2 min), with the
 #   Unix-socket path beside TCP. "memory": worker resident memory under JVM/glibc settings and beside a plain Python
 #   gRPC worker (MemoryBenchmark; -Dbench.python=/path/to/python3 with grpcio, grpcio-tools, onnxruntime, tokenizers).
+# "generator": SmolLM2 (make models) Generate over gRPC, continuous batching on and off, vs a raw ONNX Runtime
+#   greedy loop in-process (GeneratorBenchmark; -Dbench.blocks, -Dbench.max-tokens, -Dbench.sessions).
 # The load generator's own JVM runs C1-only (BENCH_JAVA_OPTS): it shares the cores with the worker, and C2 compiling
 # the client's gRPC stack for minutes took up to 2.3 ms of CPU per request from a 2-core machine. The raw ONNX Runtime
 # loop it also runs is native code either way.
@@ -15,6 +17,9 @@ if [[ "${1:-}" == batching ]]; then
   shift
 elif [[ "${1:-}" == memory ]]; then
   main=MemoryBenchmark
+  shift
+elif [[ "${1:-}" == generator ]]; then
+  main=GeneratorBenchmark
   shift
 fi
 ./mvnw -B -q -pl proto,worker install -DskipTests

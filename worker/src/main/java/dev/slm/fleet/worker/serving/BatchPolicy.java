@@ -13,7 +13,8 @@ public record BatchPolicy(boolean enabled, int maxBatchSize, long maxWaitNanos) 
     public static final BatchPolicy OFF = new BatchPolicy(false, 1, 0);
 
     /**
-     * On by default for the encoder tasks, except embed on a model whose batched vectors differ from its
+     * For generate, continuous batching: up to maxBatchSize sessions decode in one step (maxWaitMicros unused: a
+     * session joins at the next step). On by default for generate and the encoder tasks, except embed on a model whose batched vectors differ from its
      * unbatched ones (dynamically quantised int8): an embedding stays a function of its text unless the
      * SlmWorker opts in.
      */
@@ -25,10 +26,12 @@ public record BatchPolicy(boolean enabled, int maxBatchSize, long maxWaitNanos) 
         if (b.getMaxWaitMicros() < 0) {
             throw new IllegalArgumentException("batching.maxWaitMicros is " + b.getMaxWaitMicros() + "; use 0 or more");
         }
-        boolean encoder =
-                task == Task.TASK_CLASSIFY_INTENT || task == Task.TASK_EXTRACT_SLOTS || task == Task.TASK_EMBED;
+        boolean batchable = task == Task.TASK_CLASSIFY_INTENT
+                || task == Task.TASK_EXTRACT_SLOTS
+                || task == Task.TASK_EMBED
+                || task == Task.TASK_GENERATE;
         boolean byDefault = task != Task.TASK_EMBED || exactBatches;
-        boolean on = encoder && (b.hasEnabled() ? b.getEnabled() : byDefault);
+        boolean on = batchable && (b.hasEnabled() ? b.getEnabled() : byDefault);
         int size = b.getMaxBatchSize() > 0 ? b.getMaxBatchSize() : DEFAULT_MAX_BATCH_SIZE;
         int wait = b.hasMaxWaitMicros() ? b.getMaxWaitMicros() : DEFAULT_MAX_WAIT_MICROS;
         if (!on || size == 1) {

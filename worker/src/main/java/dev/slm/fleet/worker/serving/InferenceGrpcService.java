@@ -228,40 +228,111 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         // With a handler set, writes after a client cancel are dropped instead of throwing; decoding stops at the
         // next token because the generator polls isCancelled().
         call.setOnCancelHandler(() -> {});
+        if (runtime.batching().enabled()) {
+            generateBatched(request, call);
+            return;
+        }
         admit(Task.TASK_GENERATE, request.getMeta(), request.getPrompt(), observer, (start, deadline) -> {
             CausalLm lm = runtime.engines().generator().orElseThrow();
-            CausalLm.TokenSink sink = (delta, index) -> observer.onNext(
-                    GenerateChunk.newBuilder().setText(delta).setIndex(index).build());
-            String session = request.getMeta().getSessionId();
-            // A model without a chat template (the tiny test LM) takes the raw prompt when the request has one.
-            boolean chat = request.getMessagesCount() > 0
-                    && (lm.chatTemplate().isPresent() || request.getPrompt().isEmpty());
-            CausalLm.Completion c = chat
-                    ? lm.chat(
-                            session,
-                            request.getMessagesList(),
-                            request.getFactsList(),
-                            request.getIntent(),
-                            request.getSampling(),
-                            sink,
-                            call::isCancelled,
-                            deadline)
-                    : lm.generate(
-                            session, request.getPrompt(), request.getSampling(), sink, call::isCancelled, deadline);
-            if (c.finishReason() == FinishReason.FINISH_REASON_CANCELLED) {
-                return Status.CANCELLED;
-            }
-            observer.onNext(GenerateChunk.newBuilder()
-                    .setIsEnd(true)
-                    .setFinishReason(c.finishReason())
-                    .setIndex(c.completionTokens())
-                    .setPromptTokens(c.promptTokens())
-                    .setCompletionTokens(c.completionTokens())
-                    .setKvCacheHit(c.cacheHit())
-                    .build());
-            observer.onCompleted();
-            return Status.OK;
+            return answered(call, lm.run(sequence(lm, request, call, deadline)));
         });
+    }
+
+    /**
+     * Continuous batching: once admitted and off the queue, the request's sequence joins the generator's decode
+     * batch and frees the inference thread; it is answered from the decode thread when it ends.
+     */
+    private void generateBatched(GenerateRequest request, ServerCallStreamObserver<GenerateChunk> call) {
+        Task task = Task.TASK_GENERATE;
+        RequestMeta meta = request.getMeta();
+        long received = System.nanoTime();
+        if (!admissible(task, meta, request.getPrompt(), call)) {
+            return;
+        }
+        long deadline = deadlineNanos(meta, received);
+        if (!beforeDeadline(task, meta, call, deadline)) {
+            return;
+        }
+        Context grpcContext = Context.current();
+        submit(task, meta, call, () -> {
+            if (!startable(task, meta, call, received, deadline, grpcContext)) {
+                return;
+            }
+            inFlight.incrementAndGet();
+            long started = System.nanoTime();
+            timers(task).queueWait().record(started - received, TimeUnit.NANOSECONDS);
+            CausalLm lm = runtime.engines().generator().orElseThrow();
+            CausalLm.Sequence sequence;
+            try {
+                sequence = sequence(lm, request, call, deadline);
+            } catch (RuntimeException e) {
+                Status status = e instanceof InvalidInputException
+                        ? Status.INVALID_ARGUMENT.withDescription(e.getMessage())
+                        : Status.INTERNAL.withDescription("inference failed: " + e.getMessage());
+                safeError(call, status);
+                inFlight.decrementAndGet();
+                finish(task, meta, received, status, null);
+                return;
+            }
+            generateBatcher(lm).submit(sequence, (completion, error) -> {
+                Status status;
+                if (error != null) {
+                    status = Status.INTERNAL.withDescription("inference failed: " + error.getMessage());
+                    Logger.getLogger(InferenceGrpcService.class).error("inference failed", error);
+                    safeError(call, status);
+                } else {
+                    status = answered(call, completion);
+                    if (status.getCode() == Status.Code.CANCELLED) {
+                        safeError(call, status);
+                    }
+                }
+                timers(task).inference().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                inFlight.decrementAndGet();
+                finish(task, meta, received, status, null);
+            });
+        });
+    }
+
+    private dev.slm.fleet.worker.task.ContinuousBatcher generateBatcher(CausalLm lm) {
+        return lm.batcher(runtime.batching().maxBatchSize(), batchSizes(Task.TASK_GENERATE));
+    }
+
+    private static CausalLm.Sequence sequence(
+            CausalLm lm, GenerateRequest request, ServerCallStreamObserver<GenerateChunk> call, long deadline) {
+        CausalLm.TokenSink sink = (delta, index) -> call.onNext(
+                GenerateChunk.newBuilder().setText(delta).setIndex(index).build());
+        String session = request.getMeta().getSessionId();
+        // A model without a chat template (the tiny test LM) takes the raw prompt when the request has one.
+        boolean chat = request.getMessagesCount() > 0
+                && (lm.chatTemplate().isPresent() || request.getPrompt().isEmpty());
+        return chat
+                ? lm.openChat(
+                        session,
+                        request.getMessagesList(),
+                        request.getFactsList(),
+                        request.getIntent(),
+                        request.getSampling(),
+                        sink,
+                        call::isCancelled,
+                        deadline)
+                : lm.open(session, request.getPrompt(), request.getSampling(), sink, call::isCancelled, deadline);
+    }
+
+    /** Ends the stream with the completion's end chunk; CANCELLED when the client went away. */
+    private static Status answered(StreamObserver<GenerateChunk> observer, CausalLm.Completion c) {
+        if (c.finishReason() == FinishReason.FINISH_REASON_CANCELLED) {
+            return Status.CANCELLED;
+        }
+        observer.onNext(GenerateChunk.newBuilder()
+                .setIsEnd(true)
+                .setFinishReason(c.finishReason())
+                .setIndex(c.completionTokens())
+                .setPromptTokens(c.promptTokens())
+                .setCompletionTokens(c.completionTokens())
+                .setKvCacheHit(c.cacheHit())
+                .build());
+        observer.onCompleted();
+        return Status.OK;
     }
 
     @Override

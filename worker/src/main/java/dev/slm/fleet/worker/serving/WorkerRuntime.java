@@ -237,7 +237,13 @@ public class WorkerRuntime {
         if (q != null) {
             try {
                 int pending = q.pending();
+                long until = System.nanoTime() + drainTimeout.toNanos();
                 boolean drained = q.drain(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                TaskEngines running = engines;
+                if (running != null && running.generator().isPresent()) {
+                    // batched generations run on the decode thread, off the queue
+                    drained &= running.generator().get().awaitIdle(Math.max(0, until - System.nanoTime()));
+                }
                 LOG.infof("shutdown: %d requests were in flight or queued; drained=%s", pending, drained);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -41,6 +41,7 @@ public final class CausalLm {
     private final boolean positionIds;
     private final long[] eosIds;
     private final Optional<ChatTemplate> chatTemplate;
+    private ContinuousBatcher batcher;
 
     /** Tokens a chat answer may run past max_tokens to finish its sentence. */
     static final int SENTENCE_GRACE_TOKENS = 24;
@@ -122,9 +123,7 @@ public final class CausalLm {
             TokenSink sink,
             BooleanSupplier cancelled,
             long deadlineNanos) {
-        limits.checkText("prompt", prompt);
-        String text = promptTemplate.replace("{prompt}", prompt);
-        return decode(sessionId, model.tokenizer().encode(text), false, request, sink, cancelled, deadlineNanos);
+        return run(open(sessionId, prompt, request, sink, cancelled, deadlineNanos));
     }
 
     /**
@@ -141,6 +140,32 @@ public final class CausalLm {
             TokenSink sink,
             BooleanSupplier cancelled,
             long deadlineNanos) {
+        return run(openChat(sessionId, messages, facts, intent, request, sink, cancelled, deadlineNanos));
+    }
+
+    /** Opens a generation for {@link #run} or a {@link ContinuousBatcher}; bad input throws InvalidInputException. */
+    public Sequence open(
+            String sessionId,
+            String prompt,
+            SamplingParams request,
+            TokenSink sink,
+            BooleanSupplier cancelled,
+            long deadlineNanos) {
+        limits.checkText("prompt", prompt);
+        String text = promptTemplate.replace("{prompt}", prompt);
+        return new Sequence(sessionId, model.tokenizer().encode(text), false, request, sink, cancelled, deadlineNanos);
+    }
+
+    /** Opens the next assistant turn of a conversation; see {@link #chat}. */
+    public Sequence openChat(
+            String sessionId,
+            List<ChatMessage> messages,
+            List<String> facts,
+            String intent,
+            SamplingParams request,
+            TokenSink sink,
+            BooleanSupplier cancelled,
+            long deadlineNanos) {
         ChatTemplate template = chatTemplate.orElseThrow(() -> new InvalidInputException("model " + model.name()
                 + " has no chat template (chat_template.jinja or tokenizer_config.json beside its tokenizer);"
                 + " send a prompt instead of messages"));
@@ -148,94 +173,331 @@ public final class CausalLm {
             limits.checkText("messages[" + i + "].content", messages.get(i).getContent());
         }
         String text = template.render(messages, facts, intent);
-        return decode(sessionId, model.tokenizer().encode(text, false), true, request, sink, cancelled, deadlineNanos);
+        return new Sequence(
+                sessionId, model.tokenizer().encode(text, false), true, request, sink, cancelled, deadlineNanos);
     }
 
-    private Completion decode(
-            String sessionId,
-            TextTokenizer.Tokens encoded,
-            boolean sentences,
-            SamplingParams request,
-            TokenSink sink,
-            BooleanSupplier cancelled,
-            long deadlineNanos) {
-        SamplingParams p = merge(request);
-        int maxTokens = p.getMaxTokens() > 0 ? p.getMaxTokens() : 128;
-        if (maxTokens > limits.maxNewTokens()) {
-            throw new InvalidInputException(
-                    "sampling.max_tokens is " + maxTokens + ", over the limit max-new-tokens=" + limits.maxNewTokens());
-        }
-        int hardCap = sentences ? maxTokens + SENTENCE_GRACE_TOKENS : maxTokens;
-        long[] promptIds = limits.checkTokens("prompt", encoded).ids();
-        Random rng = p.getSeed() != 0 ? new Random(p.getSeed()) : new Random();
-
-        Optional<KvCacheStore.Entry> cached = cache.take(sessionId);
-        KvCacheStore.Entry state = null;
-        boolean hit = false;
-        if (cached.isPresent()) {
-            // Reuse the longest common prefix; at least one prompt token must still be fed.
-            int common = Math.min(commonPrefix(cached.get().tokens(), promptIds), promptIds.length - 1);
-            if (common > 0) {
-                state = truncate(cached.get(), common);
-                hit = true;
-            }
-        }
-        long[] all = Arrays.copyOf(promptIds, promptIds.length + hardCap);
-        int length = promptIds.length;
-        long[] feed = hit ? Arrays.copyOfRange(promptIds, state.tokens().length, promptIds.length) : promptIds;
-        int past = hit ? state.tokens().length : 0;
-        float[][] keys = hit ? state.keys() : emptyLayers();
-        float[][] values = hit ? state.values() : emptyLayers();
-
-        List<Long> generated = new ArrayList<>();
-        String emitted = "";
-        FinishReason finish = FinishReason.FINISH_REASON_LENGTH;
-        int index = 0;
+    /** Decodes one sequence alone to its end on the calling thread. */
+    public Completion run(Sequence s) {
         try {
-            while (generated.size() < hardCap) {
-                if (cancelled.getAsBoolean()) {
-                    finish = FinishReason.FINISH_REASON_CANCELLED;
-                    break;
-                }
-                if (deadlineNanos > 0 && System.nanoTime() > deadlineNanos) {
-                    finish = FinishReason.FINISH_REASON_DEADLINE;
-                    break;
-                }
-                float[] logits = step(feed, past, keys, values);
-                past += feed.length;
-                long next = sample(logits, p, rng);
-                if (isEos(next)) {
-                    finish = FinishReason.FINISH_REASON_STOP;
-                    break;
-                }
-                generated.add(next);
-                all[length++] = next;
-                feed = new long[] {next};
-                String decoded = model.tokenizer()
-                        .decode(generated.stream().mapToLong(Long::longValue).toArray());
-                int stopAt = firstStop(decoded, p.getStopList());
-                if (stopAt >= 0) {
-                    String finalText = decoded.substring(0, stopAt);
-                    if (finalText.length() > emitted.length() && finalText.startsWith(emitted)) {
-                        sink.onText(finalText.substring(emitted.length()), index++);
+            while (!s.stopped()) {
+                s.accept(s.prefill(Integer.MAX_VALUE));
+            }
+            return s.finish();
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+        } finally {
+            s.release();
+        }
+    }
+
+    /** The continuous batcher of this generator, started on first use with at most {@code maxSessions} per step. */
+    public synchronized ContinuousBatcher batcher(int maxSessions, java.util.function.IntConsumer batchSizes) {
+        if (batcher == null) {
+            batcher = new ContinuousBatcher(this, maxSessions, batchSizes);
+        }
+        return batcher;
+    }
+
+    /** Waits until no batched generation is running (shutdown); true when none is. */
+    public boolean awaitIdle(long timeoutNanos) throws InterruptedException {
+        ContinuousBatcher b;
+        synchronized (this) {
+            b = batcher;
+        }
+        return b == null || b.awaitIdle(timeoutNanos);
+    }
+
+    /**
+     * Per layer key and value tensors [rows, heads, past, headDim] in ONNX Runtime's memory, fed back as the next
+     * step's past_key_values without passing through Java arrays; {@code owner} (a run's result) holds them.
+     */
+    static final class Kv implements AutoCloseable {
+        final OnnxTensor[] keys;
+        final OnnxTensor[] values;
+        private final AutoCloseable owner;
+
+        Kv(OnnxTensor[] keys, OnnxTensor[] values, AutoCloseable owner) {
+            this.keys = keys;
+            this.values = values;
+            this.owner = owner;
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (owner != null) {
+                    owner.close();
+                } else {
+                    for (int l = 0; l < keys.length; l++) {
+                        keys[l].close();
+                        values[l].close();
                     }
-                    emitted = finalText;
-                    finish = FinishReason.FINISH_REASON_STOP;
-                    break;
                 }
-                if (generated.size() >= maxTokens && (!sentences || endsSentence(decoded))) {
-                    break;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** A run's outputs: logits of each row's last position and the new KV (owned by the caller). */
+    record StepResult(float[][] logits, Kv kv) {}
+
+    /**
+     * One forward pass of {@code feed.length} rows of equal length over {@code past} (null = empty).
+     * {@code mask[row]} covers past and feed positions (0 = a hole left by a session that shared the batch);
+     * {@code positions[row]} is each row's first fed position.
+     */
+    StepResult forward(long[][] feed, long[][] mask, int[] positions, Kv past) throws OrtException {
+        int rows = feed.length;
+        int width = feed[0].length;
+        Map<String, OnnxTensor> in = new HashMap<>();
+        List<OnnxTensor> created = new ArrayList<>();
+        try {
+            created.add(put(in, "input_ids", Tensors.longs(feed, 0)));
+            created.add(put(in, "attention_mask", Tensors.longs(mask, 0)));
+            if (positionIds) {
+                long[][] pos = new long[rows][width];
+                for (int r = 0; r < rows; r++) {
+                    for (int i = 0; i < width; i++) {
+                        pos[r][i] = positions[r] + i;
+                    }
                 }
-                int safe = decoded.length() - heldBack(decoded, p.getStopList());
-                if (safe > emitted.length() && decoded.startsWith(emitted)) {
-                    String delta = decoded.substring(emitted.length(), safe);
-                    sink.onText(delta, index++);
-                    emitted = decoded.substring(0, safe);
+                created.add(put(in, "position_ids", Tensors.longs(pos, 0)));
+            }
+            for (int l = 0; l < layers; l++) {
+                if (past == null) {
+                    float[] none = new float[0];
+                    long[] shape = {rows, heads, 0, headDim};
+                    created.add(put(in, "past_key_values." + l + ".key", Tensors.floats(none, shape)));
+                    created.add(put(in, "past_key_values." + l + ".value", Tensors.floats(none, shape)));
+                } else {
+                    in.put("past_key_values." + l + ".key", past.keys[l]);
+                    in.put("past_key_values." + l + ".value", past.values[l]);
                 }
             }
+            OrtSession.Result r = model.session().run(in);
+            try {
+                OnnxTensor logits = (OnnxTensor) r.get("logits").orElseThrow();
+                long[] shape = logits.getInfo().getShape();
+                int vocab = (int) shape[shape.length - 1];
+                int perRow = (int) (logits.getInfo().getNumElements() / rows);
+                float[] all = Tensors.toFloats(logits);
+                float[][] last = new float[rows][];
+                for (int b = 0; b < rows; b++) {
+                    last[b] = Arrays.copyOfRange(all, (b + 1) * perRow - vocab, (b + 1) * perRow);
+                }
+                OnnxTensor[] k = new OnnxTensor[layers];
+                OnnxTensor[] v = new OnnxTensor[layers];
+                for (int l = 0; l < layers; l++) {
+                    k[l] = (OnnxTensor) r.get("present." + l + ".key").orElseThrow();
+                    v[l] = (OnnxTensor) r.get("present." + l + ".value").orElseThrow();
+                }
+                return new StepResult(last, new Kv(k, v, r));
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
+            }
+        } finally {
+            created.forEach(OnnxTensor::close);
+        }
+    }
+
+    private static OnnxTensor put(Map<String, OnnxTensor> in, String name, OnnxTensor t) {
+        in.put(name, t);
+        return t;
+    }
+
+    /** A KV of {@code rows} rows of {@code past} positions from flat [rows, heads, past, headDim] arrays. */
+    Kv kvOf(float[][] keys, float[][] values, int rows, int past) throws OrtException {
+        long[] shape = {rows, heads, past, headDim};
+        OnnxTensor[] k = new OnnxTensor[layers];
+        OnnxTensor[] v = new OnnxTensor[layers];
+        for (int l = 0; l < layers; l++) {
+            k[l] = Tensors.floats(keys[l], shape);
+            v[l] = Tensors.floats(values[l], shape);
+        }
+        return new Kv(k, v, null);
+    }
+
+    long heads() {
+        return heads;
+    }
+
+    long headDim() {
+        return headDim;
+    }
+
+    /**
+     * One generation: prompt, sampling, streamed text and KV. Driven by {@link #run} alone or by a
+     * {@link ContinuousBatcher} with others; used by one thread at a time.
+     */
+    public final class Sequence {
+        final String sessionId;
+        final SamplingParams p;
+        final boolean sentences;
+        final int maxTokens;
+        final int hardCap;
+        final int promptTokens;
+        final Random rng;
+        final TokenSink sink;
+        final BooleanSupplier cancelled;
+        final long deadlineNanos;
+        final boolean hit;
+        /** Prompt then generated tokens; the first {@code fed} have KV. */
+        final long[] all;
+
+        int length;
+        int fed;
+        int generated;
+        String emitted = "";
+        int index;
+        FinishReason finish = FinishReason.FINISH_REASON_LENGTH;
+        boolean done;
+        /** This sequence's own KV (alone, or while in prefill); null while its KV is a row of a batch. */
+        Kv kv;
+
+        private Sequence(
+                String sessionId,
+                TextTokenizer.Tokens encoded,
+                boolean sentences,
+                SamplingParams request,
+                TokenSink sink,
+                BooleanSupplier cancelled,
+                long deadlineNanos) {
+            this.sessionId = sessionId;
+            this.p = merge(request);
+            this.sentences = sentences;
+            this.maxTokens = p.getMaxTokens() > 0 ? p.getMaxTokens() : 128;
+            if (maxTokens > limits.maxNewTokens()) {
+                throw new InvalidInputException("sampling.max_tokens is " + maxTokens
+                        + ", over the limit max-new-tokens=" + limits.maxNewTokens());
+            }
+            this.hardCap = sentences ? maxTokens + SENTENCE_GRACE_TOKENS : maxTokens;
+            long[] promptIds = limits.checkTokens("prompt", encoded).ids();
+            this.promptTokens = promptIds.length;
+            this.rng = p.getSeed() != 0 ? new Random(p.getSeed()) : new Random();
+            this.sink = sink;
+            this.cancelled = cancelled;
+            this.deadlineNanos = deadlineNanos;
+            this.all = Arrays.copyOf(promptIds, promptIds.length + hardCap);
+            this.length = promptIds.length;
+            Optional<KvCacheStore.Entry> cached = cache.take(sessionId);
+            boolean reused = false;
+            if (cached.isPresent()) {
+                // Reuse the longest common prefix; at least one prompt token must still be fed.
+                int common = Math.min(commonPrefix(cached.get().tokens(), promptIds), promptIds.length - 1);
+                if (common > 0) {
+                    KvCacheStore.Entry state = truncate(cached.get(), common);
+                    try {
+                        kv = kvOf(state.keys(), state.values(), 1, common);
+                    } catch (OrtException e) {
+                        throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+                    }
+                    fed = common;
+                    reused = true;
+                }
+            }
+            this.hit = reused;
+        }
+
+        /** Tokens still to feed before the next token can be sampled. */
+        int pending() {
+            return length - fed;
+        }
+
+        /**
+         * Feeds up to {@code chunk} pending tokens on this sequence's own KV; returns the last position's logits
+         * once every pending token is fed, else null.
+         */
+        float[] prefill(int chunk) throws OrtException {
+            int n = Math.min(chunk, pending());
+            long[] feed = Arrays.copyOfRange(all, fed, fed + n);
+            long[] mask = new long[fed + n];
+            Arrays.fill(mask, 1);
+            StepResult r = forward(new long[][] {feed}, new long[][] {mask}, new int[] {fed}, kv);
+            if (kv != null) {
+                kv.close();
+            }
+            kv = r.kv();
+            fed += n;
+            return pending() == 0 ? r.logits()[0] : null;
+        }
+
+        /** Checks cancellation and the deadline before a step; true when this sequence is done. */
+        boolean stopped() {
+            if (done) {
+                return true;
+            }
+            if (cancelled.getAsBoolean()) {
+                finish = FinishReason.FINISH_REASON_CANCELLED;
+                done = true;
+            } else if (deadlineNanos > 0 && System.nanoTime() > deadlineNanos) {
+                finish = FinishReason.FINISH_REASON_DEADLINE;
+                done = true;
+            }
+            return done;
+        }
+
+        /** Samples the next token from {@code logits}, streams what became final; may end the sequence. */
+        void accept(float[] logits) {
+            long next = sample(logits, p, rng);
+            if (isEos(next)) {
+                finish = FinishReason.FINISH_REASON_STOP;
+                done = true;
+                return;
+            }
+            all[length++] = next;
+            generated++;
+            String decoded = decodeGenerated();
+            int stopAt = firstStop(decoded, p.getStopList());
+            if (stopAt >= 0) {
+                String finalText = decoded.substring(0, stopAt);
+                if (finalText.length() > emitted.length() && finalText.startsWith(emitted)) {
+                    sink.onText(finalText.substring(emitted.length()), index++);
+                }
+                emitted = finalText;
+                finish = FinishReason.FINISH_REASON_STOP;
+                done = true;
+                return;
+            }
+            if (generated >= maxTokens && (!sentences || endsSentence(decoded))) {
+                done = true;
+                return;
+            }
+            int safe = decoded.length() - heldBack(decoded, p.getStopList());
+            if (safe > emitted.length() && decoded.startsWith(emitted)) {
+                sink.onText(decoded.substring(emitted.length(), safe), index++);
+                emitted = decoded.substring(0, safe);
+            }
+            if (generated >= hardCap) {
+                done = true;
+            }
+        }
+
+        private String decodeGenerated() {
+            return model.tokenizer().decode(Arrays.copyOfRange(all, promptTokens, length));
+        }
+
+        /** Flushes the rest of the text and keeps this sequence's own KV for its session. */
+        Completion finish() throws OrtException {
+            float[][] k = null;
+            float[][] v = null;
+            if (kv != null && keepsCache()) {
+                k = new float[layers][];
+                v = new float[layers][];
+                for (int l = 0; l < layers; l++) {
+                    k[l] = Tensors.toFloats(kv.keys[l]);
+                    v[l] = Tensors.toFloats(kv.values[l]);
+                }
+            }
+            return finish(k, v);
+        }
+
+        /** As {@link #finish()}, with the KV of the {@code fed} tokens given as [heads, fed, headDim] per layer. */
+        Completion finish(float[][] keys, float[][] values) {
             if (finish != FinishReason.FINISH_REASON_STOP || emitted.isEmpty()) {
-                String decoded = model.tokenizer()
-                        .decode(generated.stream().mapToLong(Long::longValue).toArray());
+                String decoded = decodeGenerated();
                 if (firstStop(decoded, p.getStopList()) < 0
                         && decoded.length() > emitted.length()
                         && decoded.startsWith(emitted)) {
@@ -243,58 +505,23 @@ public final class CausalLm {
                     emitted = decoded;
                 }
             }
-            // The cache covers every token fed so far: prompt + generated except the last sampled one.
-            cache.put(sessionId, new KvCacheStore.Entry(Arrays.copyOf(all, past), keys, values, heads, headDim));
-            return new Completion(finish, promptIds.length, generated.size(), hit, emitted);
-        } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+            if (keys != null && fed > 0) {
+                // The cache covers every token fed: prompt + generated except the last sampled one.
+                cache.put(sessionId, new KvCacheStore.Entry(Arrays.copyOf(all, fed), keys, values, heads, headDim));
+            }
+            return new Completion(finish, promptTokens, generated, hit, emitted);
         }
-    }
 
-    /** One forward pass; updates keys/values in place (per layer) and returns the last position's logits. */
-    float[] step(long[] feed, int past, float[][] keys, float[][] values) throws OrtException {
-        Map<String, OnnxTensor> in = new HashMap<>();
-        try {
-            in.put("input_ids", Tensors.longs(feed));
-            long[] mask = new long[past + feed.length];
-            Arrays.fill(mask, 1);
-            in.put("attention_mask", Tensors.longs(mask));
-            if (positionIds) {
-                long[] pos = new long[feed.length];
-                for (int i = 0; i < pos.length; i++) {
-                    pos[i] = past + i;
-                }
-                in.put("position_ids", Tensors.longs(pos));
-            }
-            long[] pastShape = {1, heads, past, headDim};
-            for (int l = 0; l < layers; l++) {
-                in.put("past_key_values." + l + ".key", Tensors.floats(keys[l], pastShape));
-                in.put("past_key_values." + l + ".value", Tensors.floats(values[l], pastShape));
-            }
-            try (OrtSession.Result r = model.session().run(in)) {
-                for (int l = 0; l < layers; l++) {
-                    keys[l] = Tensors.toFloats(
-                            (OnnxTensor) r.get("present." + l + ".key").orElseThrow());
-                    values[l] = Tensors.toFloats(
-                            (OnnxTensor) r.get("present." + l + ".value").orElseThrow());
-                }
-                OnnxTensor logits = (OnnxTensor) r.get("logits").orElseThrow();
-                long[] shape = logits.getInfo().getShape();
-                int vocab = (int) shape[shape.length - 1];
-                float[] all = Tensors.toFloats(logits);
-                return Arrays.copyOfRange(all, all.length - vocab, all.length);
-            }
-        } finally {
-            in.values().forEach(OnnxTensor::close);
+        boolean keepsCache() {
+            return cache.keeps(sessionId);
         }
-    }
 
-    float[][] emptyLayers() {
-        float[][] out = new float[layers][];
-        for (int l = 0; l < layers; l++) {
-            out[l] = new float[0];
+        void release() {
+            if (kv != null) {
+                kv.close();
+                kv = null;
+            }
         }
-        return out;
     }
 
     private SamplingParams merge(SamplingParams r) {

@@ -43,6 +43,11 @@ public final class KvCacheStore {
         return Optional.ofNullable(e);
     }
 
+    /** Whether an entry for {@code session} could be kept at all. */
+    public boolean keeps(String session) {
+        return !session.isEmpty() && maxSessions > 0 && maxBytes > 0;
+    }
+
     public synchronized void put(String session, Entry entry) {
         if (session.isEmpty() || maxSessions <= 0 || entry.bytes() > maxBytes) {
             return;

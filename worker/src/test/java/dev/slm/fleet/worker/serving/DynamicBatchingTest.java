@@ -198,7 +198,10 @@ class DynamicBatchingTest {
         assertEquals(
                 BatchPolicy.OFF,
                 BatchPolicy.resolve(Batching.newBuilder().setEnabled(false).build(), Task.TASK_EXTRACT_SLOTS, true));
-        assertEquals(BatchPolicy.OFF, BatchPolicy.resolve(unset, Task.TASK_GENERATE, true));
+        assertTrue(BatchPolicy.resolve(unset, Task.TASK_GENERATE, false).enabled(), "continuous batching");
+        assertEquals(
+                BatchPolicy.OFF,
+                BatchPolicy.resolve(Batching.newBuilder().setEnabled(false).build(), Task.TASK_GENERATE, true));
         BatchPolicy d = BatchPolicy.resolve(unset, Task.TASK_EXTRACT_SLOTS, true);
         assertEquals(BatchPolicy.DEFAULT_MAX_BATCH_SIZE, d.maxBatchSize());
         assertEquals(TimeUnit.MICROSECONDS.toNanos(BatchPolicy.DEFAULT_MAX_WAIT_MICROS), d.maxWaitNanos());

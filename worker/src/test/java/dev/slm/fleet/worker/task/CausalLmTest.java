@@ -78,18 +78,44 @@ class CausalLmTest {
     void kvCacheGivesTheSameLogitsAsAFullRecomputation() throws Exception {
         CausalLm lm = lm(new KvCacheStore(4, 1 << 20));
         long[] ids = model.tokenizer().encode("count : one two three four").ids();
-        float[][] k = lm.emptyLayers();
-        float[][] v = lm.emptyLayers();
-        float[] full = lm.step(ids, 0, k, v);
-        float[][] k2 = lm.emptyLayers();
-        float[][] v2 = lm.emptyLayers();
-        lm.step(java.util.Arrays.copyOf(ids, 3), 0, k2, v2);
+        CausalLm.StepResult full = lm.forward(new long[][] {ids}, new long[][] {ones(ids.length)}, new int[] {0}, null);
+        CausalLm.StepResult part =
+                lm.forward(new long[][] {java.util.Arrays.copyOf(ids, 3)}, new long[][] {ones(3)}, new int[] {0}, null);
+        CausalLm.Kv kv = part.kv();
         float[] incremental = null;
         for (int i = 3; i < ids.length; i++) {
-            incremental = lm.step(new long[] {ids[i]}, i, k2, v2);
+            CausalLm.StepResult next =
+                    lm.forward(new long[][] {{ids[i]}}, new long[][] {ones(i + 1)}, new int[] {i}, kv);
+            kv.close();
+            kv = next.kv();
+            incremental = next.logits()[0];
         }
-        assertArrayEquals(full, incremental, 1e-4f);
-        assertArrayEquals(k[0], k2[0], 1e-5f);
+        assertArrayEquals(full.logits()[0], incremental, 1e-4f);
+        assertArrayEquals(Tensors.toFloats(full.kv().keys[0]), Tensors.toFloats(kv.keys[0]), 1e-5f);
+        full.kv().close();
+        kv.close();
+    }
+
+    static long[] ones(int n) {
+        long[] m = new long[n];
+        java.util.Arrays.fill(m, 1);
+        return m;
+    }
+
+    @Test
+    void keepingTheKvCacheInOnnxRuntimeDecodesWhatCopyingItThroughJavaArraysDid() throws Exception {
+        CausalLm lm = lm(new KvCacheStore(0, 0));
+        long eos = model.tokenizer().encode("</s>", false).ids()[0];
+        for (String prompt : List.of("count : one two", "seven", "count : three")) {
+            List<Long> reference = ArrayCopyDecoder.greedy(
+                    lm, model, model.tokenizer().encode(prompt).ids(), 30, eos);
+            String expected = model.tokenizer()
+                    .decode(reference.stream().mapToLong(Long::longValue).toArray());
+            assertEquals(
+                    expected,
+                    lm.generate("", prompt, greedy(30), (d, i) -> {}, () -> false, 0)
+                            .text());
+        }
     }
 
     @Test

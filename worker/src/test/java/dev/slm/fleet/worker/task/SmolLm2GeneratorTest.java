@@ -105,4 +105,51 @@ class SmolLm2GeneratorTest {
         CausalLm.Completion second = ask("two-turns", turns, ORDER_FACTS, new ArrayList<>());
         assertTrue(second.cacheHit(), "second turn reuses the first turn's cache");
     }
+
+    @Test
+    void aContinuousBatchAnswersWhatOneAtATimeAndTheArrayCopyLoopAnswer() throws Exception {
+        List<List<String>> facts = List.of(ORDER_FACTS, HOURS_FACTS, List.of());
+        List<String> questions =
+                List.of("where is my order 12345", "when do you open", "book a table for two tomorrow at 8");
+        SamplingParams p = SamplingParams.newBuilder().setMaxTokens(16).build();
+        List<String> alone = new ArrayList<>();
+        for (int i = 0; i < questions.size(); i++) {
+            alone.add(lm.chat("", List.of(user(questions.get(i))), facts.get(i), "", p, (d, x) -> {}, () -> false, 0)
+                    .text());
+        }
+        List<Integer> sizes = java.util.Collections.synchronizedList(new ArrayList<>());
+        ContinuousBatcher b = new ContinuousBatcher(lm, 4, sizes::add);
+        List<java.util.concurrent.CompletableFuture<CausalLm.Completion>> batched = new ArrayList<>();
+        for (int i = 0; i < questions.size(); i++) {
+            var done = new java.util.concurrent.CompletableFuture<CausalLm.Completion>();
+            b.submit(
+                    lm.openChat("", List.of(user(questions.get(i))), facts.get(i), "", p, (d, x) -> {}, () -> false, 0),
+                    (c, e) -> {
+                        if (e != null) {
+                            done.completeExceptionally(e);
+                        } else {
+                            done.complete(c);
+                        }
+                    });
+            batched.add(done);
+        }
+        for (int i = 0; i < questions.size(); i++) {
+            assertEquals(
+                    alone.get(i),
+                    batched.get(i).get(5, java.util.concurrent.TimeUnit.MINUTES).text(),
+                    questions.get(i));
+        }
+        assertTrue(sizes.stream().anyMatch(n -> n > 1), "sessions shared decode steps: " + sizes);
+
+        String prompt = lm.chatTemplate().orElseThrow().render(List.of(user(questions.get(0))), ORDER_FACTS, "");
+        long[] ids = model.tokenizer().encode(prompt, false).ids();
+        long imEnd = model.tokenizer().encode("<|im_end|>", false).ids()[0];
+        long endOfText = model.tokenizer().encode("<|endoftext|>", false).ids()[0];
+        List<Long> reference = ArrayCopyDecoder.greedy(lm, model, ids, 16, imEnd, endOfText);
+        assertEquals(
+                model.tokenizer()
+                        .decode(reference.stream().mapToLong(Long::longValue).toArray()),
+                lm.generate("", prompt, p, (d, x) -> {}, () -> false, 0).text(),
+                "the KV cache kept in ONNX Runtime decodes what copying it through Java arrays did");
+    }
 }
