@@ -99,8 +99,7 @@ public final class GeneratorBenchmark {
     public static void main(String[] args) throws Exception {
         Path jar = Path.of(args.length > 0 ? args[0] : "worker/target/quarkus-app/quarkus-run.jar");
         Path dir = Path.of(System.getProperty(
-                "bench.model-dir",
-                System.getProperty("user.home") + "/.cache/slm-fleet/models/smollm2-135m-instruct"));
+                "bench.model-dir", System.getProperty("user.home") + "/.cache/slm-fleet/models/smollm2-135m-instruct"));
         Path model = dir.resolve("model.onnx");
         String sha = sha256(model);
         System.out.printf(
@@ -119,10 +118,14 @@ public final class GeneratorBenchmark {
         Path off = Files.createTempFile("generate-unbatched", ".json");
         Files.writeString(off, "{\"kvCacheMaxMib\": 64, \"batching\": {\"enabled\": false}}");
         Map<String, String> common = Map.of(
-                "slm.worker.model.uri", model.toString(),
-                "slm.worker.model.sha256", sha,
-                "slm.worker.queue.standard", "64",
-                "slm.worker.limits.max-new-tokens", "512");
+                "slm.worker.model.uri",
+                model.toString(),
+                "slm.worker.model.sha256",
+                sha,
+                "slm.worker.queue.standard",
+                "64",
+                "slm.worker.limits.max-new-tokens",
+                "512");
         Map<String, String> onProps = new HashMap<>(common);
         onProps.put("slm.worker.task-config-file", on.toString());
         Map<String, String> offProps = new HashMap<>(common);
@@ -186,9 +189,7 @@ public final class GeneratorBenchmark {
                     stats.get("raw ORT loop|8").aggregate() / raw1.aggregate());
             System.out.printf(
                     "# resident memory: worker (batching) %d MiB, worker (off) %d MiB; batch sizes formed: %s%n",
-                    rssMib(batched.process.pid()),
-                    rssMib(unbatched.process.pid()),
-                    batchSizes(batched.scrape()));
+                    rssMib(batched.process.pid()), rssMib(unbatched.process.pid()), batchSizes(batched.scrape()));
             System.out.printf("# load average at the end %s%n", loadAverage());
         } finally {
             chOn.shutdownNow();
@@ -257,9 +258,8 @@ public final class GeneratorBenchmark {
         while (model.inputNames().contains("past_key_values." + layers + ".key")) {
             layers++;
         }
-        long[] kvShape = ((TensorInfo) session.getInputInfo()
-                        .get("past_key_values.0.key")
-                        .getInfo())
+        long[] kvShape = ((TensorInfo)
+                        session.getInputInfo().get("past_key_values.0.key").getInfo())
                 .getShape();
         long[] feed = prompt;
         int past = 0;
@@ -268,8 +268,7 @@ public final class GeneratorBenchmark {
         for (int l = 0; l < layers; l++) {
             long[] shape = {1, kvShape[1], 0, kvShape[3]};
             pastKv.put("past_key_values." + l + ".key", OnnxTensor.createTensor(env, FloatBuffer.allocate(0), shape));
-            pastKv.put(
-                    "past_key_values." + l + ".value", OnnxTensor.createTensor(env, FloatBuffer.allocate(0), shape));
+            pastKv.put("past_key_values." + l + ".value", OnnxTensor.createTensor(env, FloatBuffer.allocate(0), shape));
         }
         List<OnnxTensor> initial = new ArrayList<>(pastKv.values());
         long first = 0;
@@ -341,8 +340,8 @@ public final class GeneratorBenchmark {
         double count = Worker.gauge(metrics, "worker_batch_size_count");
         double sum = Worker.gauge(metrics, "worker_batch_size_sum");
         double max = Worker.gauge(metrics, "worker_batch_size_max");
-        return String.format(Locale.ROOT, "mean %.2f sessions per decode step over %.0f steps (max %.0f)",
-                sum / count, count, max);
+        return String.format(
+                Locale.ROOT, "mean %.2f sessions per decode step over %.0f steps (max %.0f)", sum / count, count, max);
     }
 
     static long rssMib(long pid) throws java.io.IOException {
