@@ -42,7 +42,7 @@ public class RuntimeSpec {
     @JsonPropertyDescription("Largest accepted request input in tokens.")
     public Integer maxInputTokens;
 
-    @JsonPropertyDescription("Dynamic batching of encoder requests in the worker.")
+    @JsonPropertyDescription("Batching in the worker: dynamic for encoder requests, continuous for generate sessions.")
     public BatchingSpec batching;
 
     @JsonPropertyDescription("Worker image; defaults to the operator's --worker-image.")
