@@ -26,6 +26,24 @@ fi
 ./mvnw -B -q -pl worker test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="$(cat worker/target/bench.classpath):worker/target/classes:worker/target/test-classes"
-exec java ${BENCH_JAVA_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC} -Djava.util.logging.manager=org.jboss.logmanager.LogManager "$@" -cp "$cp" \
+# The classpath goes in a manifest-only jar: with a java.class.path over ~4,000 characters the JVM dies with SIGSEGV
+# as soon as ONNX Runtime's native library loads (seen 2026-12-02, ORT 1.29.0, OpenJDK 17).
+python3 - "$cp" > worker/target/bench-manifest.txt <<'PY'
+import pathlib, sys
+uris = []
+for p in sys.argv[1].split(":"):
+    if p:
+        path = pathlib.Path(p).resolve()
+        uris.append(path.as_uri() + ("/" if path.is_dir() else ""))
+line = "Class-Path: " + " ".join(uris)
+print("Manifest-Version: 1.0")
+print(line[:72])
+for i in range(72, len(line), 71):
+    print(" " + line[i:i + 71])
+PY
+rm -f worker/target/bench-classpath.jar
+jar --create --file worker/target/bench-classpath.jar --manifest worker/target/bench-manifest.txt
+exec java ${BENCH_JAVA_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC} -Djava.util.logging.manager=org.jboss.logmanager.LogManager "$@" \
+  -cp worker/target/bench-classpath.jar \
   "dev.slm.fleet.worker.bench.$main" worker/target/quarkus-app/quarkus-run.jar \
   worker/src/test/resources

@@ -1,5 +1,6 @@
 package dev.slm.fleet.worker.task;
 
+import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -235,26 +236,26 @@ public final class ContinuousBatcher {
         for (Joined j : ready) {
             newWidth = Math.max(newWidth, j.seq().fed);
         }
-        float[][] keys = new float[layers][];
-        float[][] values = new float[layers][];
+        OnnxTensor[] keyTensors = new OnnxTensor[layers];
+        OnnxTensor[] valueTensors = new OnnxTensor[layers];
         float[][][] leaveKeys = new float[leave.size()][layers][];
         float[][][] leaveValues = new float[leave.size()][layers][];
         for (int l = 0; l < layers; l++) {
             float[] oldK = batch != null ? Tensors.toFloats(batch.keys[l]) : null;
             float[] oldV = batch != null ? Tensors.toFloats(batch.values[l]) : null;
-            keys[l] = new float[newRows * heads * newWidth * d];
-            values[l] = new float[newRows * heads * newWidth * d];
+            float[] keys = new float[newRows * heads * newWidth * d];
+            float[] values = new float[newRows * heads * newWidth * d];
             int r = 0;
             for (int i = 0; i < keep.size(); i++, r++) {
                 long[] mask = keep.get(i).mask;
-                compact(oldK, keepAt.get(i), mask, keys[l], r, newWidth, heads, d);
-                compact(oldV, keepAt.get(i), mask, values[l], r, newWidth, heads, d);
+                compact(oldK, keepAt.get(i), mask, keys, r, newWidth, heads, d);
+                compact(oldV, keepAt.get(i), mask, values, r, newWidth, heads, d);
             }
             for (Joined j : ready) {
                 int fed = j.seq().fed;
                 long[] all = ones(fed, fed);
-                compact(Tensors.toFloats(j.seq().kv.keys[l]), 0, all, keys[l], r, newWidth, heads, d);
-                compact(Tensors.toFloats(j.seq().kv.values[l]), 0, all, values[l], r, newWidth, heads, d);
+                compact(Tensors.toFloats(j.seq().kv.keys[l]), 0, all, keys, r, newWidth, heads, d);
+                compact(Tensors.toFloats(j.seq().kv.values[l]), 0, all, values, r, newWidth, heads, d);
                 r++;
             }
             for (int i = 0; i < leave.size(); i++) {
@@ -266,11 +267,17 @@ public final class ContinuousBatcher {
                     compact(oldV, leaveAt.get(i), leave.get(i).mask, leaveValues[i][l], 0, s.fed, heads, d);
                 }
             }
+            if (newRows > 0) {
+                // one layer at a time on the heap: the batch's KV can be most of the worker's memory
+                long[] shape = {newRows, heads, newWidth, d};
+                keyTensors[l] = Tensors.floats(keys, shape);
+                valueTensors[l] = Tensors.floats(values, shape);
+            }
         }
         if (batch != null) {
             batch.close();
         }
-        batch = newRows > 0 ? lm.kvOf(keys, values, newRows, newWidth) : null;
+        batch = newRows > 0 ? new CausalLm.Kv(keyTensors, valueTensors, null) : null;
         width = newRows > 0 ? newWidth : 0;
         List<Row> next = new ArrayList<>(newRows);
         for (Row r : keep) {
