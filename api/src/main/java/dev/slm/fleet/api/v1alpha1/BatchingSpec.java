@@ -14,7 +14,8 @@ public class BatchingSpec {
 
     @Min(1)
     @Max(256)
-    @JsonPropertyDescription("Most sequences in one model run; for generate, most sessions per decode step (default 8).")
+    @JsonPropertyDescription(
+            "Most sequences in one model run; for generate, most sessions per decode step (default 8).")
     public Integer maxBatchSize;
 
     @Min(0)
