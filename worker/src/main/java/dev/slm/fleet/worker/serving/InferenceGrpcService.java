@@ -217,7 +217,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
     private java.util.function.IntConsumer batchSizes(Task task) {
         DistributionSummary sizes = DistributionSummary.builder("worker_batch_size")
                 .tag("task", Tasks.name(task))
-                .description("sequences per model run of the encoder tasks")
+                .description("sequences per model run (encoder tasks) or sessions per decode step (generate)")
                 .register(registry);
         return sizes::record;
     }

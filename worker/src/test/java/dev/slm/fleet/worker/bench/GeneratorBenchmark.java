@@ -40,13 +40,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * decoding the same prompt to {@code bench.max-tokens}; per path and session count it reports time to first token
  * (p50, p99), decode tokens/s per session (after the first token), and aggregate tokens/s (all sessions' tokens over
  * the round's wall time), then the workers' resident memory. Run: {@code worker/scripts/bench-worker.sh generator}.
- * System properties: bench.blocks (default 3), bench.max-tokens (32), bench.model-dir (the prepared int4 model).
+ * System properties: bench.blocks (default 3), bench.max-tokens (32), bench.sessions (1,4,8; the last is the
+ * aggregate's), bench.model-dir (the prepared int4 model).
  */
 public final class GeneratorBenchmark {
 
     static final int BLOCKS = Integer.getInteger("bench.blocks", 3);
     static final int MAX_TOKENS = Integer.getInteger("bench.max-tokens", 32);
-    static final int[] SESSIONS = {1, 4, 8};
+    static final int[] SESSIONS = Arrays.stream(
+                    System.getProperty("bench.sessions", "1,4,8").split(","))
+            .mapToInt(Integer::parseInt)
+            .toArray();
     static final String PROMPT = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
             + "Facts: Order 12345 was shipped on Monday with DHL and arrives on Friday.\n"
             + "Question: where is my order 12345? Tell me everything you know about it.\n"
@@ -141,10 +145,10 @@ public final class GeneratorBenchmark {
             paths.put("raw ORT loop", s -> rawGreedy(raw));
             paths.put("worker, continuous batching", s -> grpc(chOn, "b-" + ids.incrementAndGet()));
             paths.put("worker, batching off", s -> grpc(chOff, "u-" + ids.incrementAndGet()));
-            // warm-up: every path once at 1 and 4 sessions, not recorded
+            // warm-up: every path once at 1 and 2 sessions (the first batched runs allocate), not recorded
             for (Path1 p : paths.values()) {
                 round(p, 1);
-                round(p, 4);
+                round(p, 2);
             }
             Map<String, Stats> stats = new LinkedHashMap<>();
             for (int b = 0; b < BLOCKS; b++) {
@@ -176,17 +180,19 @@ public final class GeneratorBenchmark {
                             s.tokens());
                 }
             }
+            int most = SESSIONS[SESSIONS.length - 1];
             Stats raw1 = stats.get("raw ORT loop|1");
             Stats on1 = stats.get("worker, continuous batching|1");
-            Stats on8 = stats.get("worker, continuous batching|8");
+            Stats on8 = stats.get("worker, continuous batching|" + most);
             System.out.printf(
                     Locale.ROOT,
                     "%n# worker (batching) decode at 1 session: %.0f%% of raw; TTFT p50 worker - raw: %+.1f ms;"
-                            + " 8-session aggregate / 1-session aggregate: %.2fx (raw loop: %.2fx)%n",
+                            + " %d-session aggregate / 1-session aggregate: %.2fx (raw loop: %.2fx)%n",
                     100 * on1.decodePerSession() / raw1.decodePerSession(),
                     on1.ttft(50) - raw1.ttft(50),
+                    most,
                     on8.aggregate() / on1.aggregate(),
-                    stats.get("raw ORT loop|8").aggregate() / raw1.aggregate());
+                    stats.get("raw ORT loop|" + most).aggregate() / raw1.aggregate());
             System.out.printf(
                     "# resident memory: worker (batching) %d MiB, worker (off) %d MiB; batch sizes formed: %s%n",
                     rssMib(batched.process.pid()), rssMib(unbatched.process.pid()), batchSizes(batched.scrape()));
