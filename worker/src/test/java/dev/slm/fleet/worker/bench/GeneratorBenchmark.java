@@ -128,6 +128,8 @@ public final class GeneratorBenchmark {
                 sha,
                 "slm.worker.queue.standard",
                 "64",
+                "slm.worker.model.optimization",
+                "basic",
                 "slm.worker.limits.max-new-tokens",
                 "512");
         Map<String, String> onProps = new HashMap<>(common);
