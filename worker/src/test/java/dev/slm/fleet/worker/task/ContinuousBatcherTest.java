@@ -59,7 +59,19 @@ class ContinuousBatcherTest {
     }
 
     static Run submit(ContinuousBatcher b, CausalLm lm, String session, String prompt, SamplingParams p) {
+        return submit(b, lm, session, prompt, p, r -> {});
+    }
+
+    /** {@code onChunk} is in place before the sequence is queued: the decode thread may start it at once. */
+    static Run submit(
+            ContinuousBatcher b,
+            CausalLm lm,
+            String session,
+            String prompt,
+            SamplingParams p,
+            java.util.function.Consumer<Run> onChunk) {
         Run run = new Run();
+        run.onChunk = () -> onChunk.accept(run);
         CausalLm.Sequence s = lm.open(
                 session,
                 prompt,
@@ -90,12 +102,11 @@ class ContinuousBatcherTest {
         CountDownLatch allSubmitted = new CountDownLatch(1);
         List<Run> runs = new ArrayList<>();
         for (String prompt : PROMPTS) {
-            Run r = submit(b, lm, "", prompt, greedy(40));
-            if (runs.isEmpty()) {
-                // the decode thread waits in the first sink until every sequence is queued: they share steps
-                r.onChunk = () -> await(allSubmitted);
-            }
-            runs.add(r);
+            // the decode thread waits in the first sink until every sequence is queued: they share steps
+            runs.add(
+                    runs.isEmpty()
+                            ? submit(b, lm, "", prompt, greedy(40), r -> await(allSubmitted))
+                            : submit(b, lm, "", prompt, greedy(40)));
         }
         allSubmitted.countDown();
         for (int i = 0; i < PROMPTS.size(); i++) {
@@ -116,16 +127,15 @@ class ContinuousBatcherTest {
         List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
         ContinuousBatcher b = new ContinuousBatcher(lm, 2, 2, sizes::add);
         List<Run> later = Collections.synchronizedList(new ArrayList<>());
-        Run first = submit(b, lm, "", "one", greedy(40));
         AtomicBoolean joined = new AtomicBoolean();
-        first.onChunk = () -> {
-            if (first.chunks.size() == 4 && !joined.getAndSet(true)) {
+        Run first = submit(b, lm, "", "one", greedy(40), self -> {
+            if (self.chunks.size() == 4 && !joined.getAndSet(true)) {
                 // submitted from the decode thread while "one" is mid-way: they join between two of its steps
                 for (int i = 1; i < PROMPTS.size(); i++) {
                     later.add(submit(b, lm, "", PROMPTS.get(i), greedy(40)));
                 }
             }
-        };
+        });
         CausalLm.Completion alone = lm.generate("", "one", greedy(40), (d, x) -> {}, () -> false, 0);
         assertEquals(alone.text(), first.await().text());
         for (int i = 1; i < PROMPTS.size(); i++) {
@@ -141,13 +151,12 @@ class ContinuousBatcherTest {
         CausalLm lm = lm(new KvCacheStore(0, 0));
         ContinuousBatcher b = new ContinuousBatcher(lm, 4, 2, n -> {});
         CountDownLatch allSubmitted = new CountDownLatch(1);
-        Run victim = submit(b, lm, "", "one", greedy(40));
-        victim.onChunk = () -> {
+        Run victim = submit(b, lm, "", "one", greedy(40), self -> {
             await(allSubmitted);
-            if (victim.chunks.size() == 3) {
-                victim.cancel.set(true);
+            if (self.chunks.size() == 3) {
+                self.cancel.set(true);
             }
-        };
+        });
         List<Run> others = new ArrayList<>();
         for (String prompt : List.of("count : one two", "seven", "twelve")) {
             others.add(submit(b, lm, "", prompt, greedy(40)));
@@ -179,8 +188,7 @@ class ContinuousBatcherTest {
         String sampledAlone =
                 lm.generate("", "one", hot, (d, i) -> {}, () -> false, 0).text();
         CountDownLatch allSubmitted = new CountDownLatch(1);
-        Run stop = submit(b, lm, "", "one", greedy(20, "five"));
-        stop.onChunk = () -> await(allSubmitted);
+        Run stop = submit(b, lm, "", "one", greedy(20, "five"), r -> await(allSubmitted));
         Run sampled = submit(b, lm, "", "one", hot);
         Run turn1 = submit(b, lm, "alice", "count : one", greedy(2));
         CausalLm.Sequence expired = lm.open("", "one", greedy(20), (d, i) -> {}, () -> false, System.nanoTime() - 1);
