@@ -234,7 +234,9 @@ public final class GraphOptimization {
                 graph = mayWriteGraph ? writeGraph(cacheDir.get(), key, chosen, sessions) : Optional.empty();
                 writeRecord(cacheDir.get(), key, chosen, medians, unequal, graph);
             }
-            return new Opened(serving, new Choice(chosen, How.MEASURED, medians, Set.copyOf(unequal), graph));
+            return new Opened(
+                    serving,
+                    new Choice(chosen, How.MEASURED, medians, java.util.Collections.unmodifiableSet(unequal), graph));
         } finally {
             for (OrtSession s : open.values()) {
                 s.close();
@@ -415,11 +417,21 @@ public final class GraphOptimization {
                 }
                 return Optional.of(new Opened(
                         sessions.fromFile(graph),
-                        new Choice(level, How.CACHED, medians, Set.copyOf(unequal), Optional.of(graph))));
+                        new Choice(
+                                level,
+                                How.CACHED,
+                                medians,
+                                java.util.Collections.unmodifiableSet(unequal),
+                                Optional.of(graph))));
             }
             return Optional.of(new Opened(
                     sessions.fromBytes(level, Optional.empty()),
-                    new Choice(level, How.CACHED, medians, Set.copyOf(unequal), Optional.empty())));
+                    new Choice(
+                            level,
+                            How.CACHED,
+                            medians,
+                            java.util.Collections.unmodifiableSet(unequal),
+                            Optional.empty())));
         } catch (IOException | OrtException | RuntimeException e) {
             LOG.warnf("cannot use the cached graph choice %s (%s); measuring again", record, e.getMessage());
             return Optional.empty();
