@@ -245,6 +245,7 @@ public final class LocalMode {
                 model.tokenizerUri == null ? null : resolve(model.tokenizerUri),
                 "cpu",
                 taskFile.toString()));
+        env.put("MALLOC_ARENA_MAX", "2"); // as the worker image: docs/benchmarks.md, "Worker: resident memory"
         List<String> props = new ArrayList<>(List.of(
                 "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.grpc.server.host=127.0.0.1",
