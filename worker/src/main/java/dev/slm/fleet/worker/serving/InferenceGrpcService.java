@@ -106,9 +106,10 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         encoder(Task.TASK_EXTRACT_SLOTS, request.getMeta(), request.getText(), observer, call -> {
             SlotExtractor x = runtime.engines().slots().orElseThrow();
             SlotExtractor.Prepared in = x.prepare(request.getText(), request.getSlotNamesList());
-            return slotsBatcher().item(in, x.bucket(in), 1, call.answering((List<SlotMatch> slots) -> {
+            return slotsBatcher().item(in, x.bucket(in), 1, call.answering((SlotExtractor.Result result) -> {
                 ExtractSlotsResponse.Builder b = ExtractSlotsResponse.newBuilder();
-                for (SlotMatch s : slots) {
+                result.redactedText().ifPresent(b::setRedactedText);
+                for (SlotMatch s : result.slots()) {
                     b.addSlots(Slot.newBuilder()
                             .setName(s.name())
                             .setValue(s.value())
@@ -187,7 +188,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
     }
 
     private volatile EncoderBatcher<TextTokenizer.Tokens, List<IntentClassifier.ScoredLabel>> classifyBatcher;
-    private volatile EncoderBatcher<SlotExtractor.Prepared, List<SlotMatch>> slotsBatcher;
+    private volatile EncoderBatcher<SlotExtractor.Prepared, SlotExtractor.Result> slotsBatcher;
     private volatile EncoderBatcher<List<TextTokenizer.Tokens>, float[][]> embedBatcher;
 
     private synchronized EncoderBatcher<TextTokenizer.Tokens, List<IntentClassifier.ScoredLabel>> classifyBatcher() {
@@ -198,7 +199,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         return classifyBatcher;
     }
 
-    private synchronized EncoderBatcher<SlotExtractor.Prepared, List<SlotMatch>> slotsBatcher() {
+    private synchronized EncoderBatcher<SlotExtractor.Prepared, SlotExtractor.Result> slotsBatcher() {
         if (slotsBatcher == null) {
             SlotExtractor x = runtime.engines().slots().orElseThrow();
             slotsBatcher = new EncoderBatcher<>(x::extractAll, batchSizes(Task.TASK_EXTRACT_SLOTS));

@@ -1,5 +1,6 @@
 package dev.slm.fleet.worker.serving;
 
+import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
@@ -68,9 +69,10 @@ public final class TaskEngineFactory {
                             Optional.empty(),
                             List.of(model));
                 case TASK_EXTRACT_SLOTS -> {
-                    Optional<BioTagger> tagger = params.getBioLabelsCount() > 0
-                            ? Optional.of(new BioTagger(model, params.getBioLabelsList(), limits))
-                            : Optional.empty();
+                    List<String> labels =
+                            params.getBioLabelsCount() > 0 ? params.getBioLabelsList() : labelsBeside(spec);
+                    Optional<BioTagger> tagger =
+                            labels.isEmpty() ? Optional.empty() : Optional.of(new BioTagger(model, labels, limits));
                     SlotExtractor slots = new SlotExtractor(
                             tagger, new BuiltinExtractors(clock, params.getBuiltinExtractorsList()), limits);
                     yield new TaskEngines(
@@ -137,6 +139,39 @@ public final class TaskEngineFactory {
             default -> {}
         }
     }
+
+    /**
+     * A token-classification model's tags in logit order from {@code labels.json} (a JSON array of strings) beside
+     * the model, as worker/scripts/prepare-models writes it; empty when there is none.
+     */
+    static List<String> labelsBeside(ModelSpec spec) throws ModelLoadException {
+        Optional<String> uri = ModelSource.sibling(spec.uri(), LABELS_FILE);
+        if (uri.isEmpty()) {
+            return List.of();
+        }
+        String text;
+        try {
+            text = new String(ModelSource.read(uri.get()), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return List.of();
+        }
+        try {
+            ListValue.Builder list = ListValue.newBuilder();
+            JsonFormat.parser().merge(text, list);
+            List<String> out = new java.util.ArrayList<>();
+            for (Value v : list.getValuesList()) {
+                if (!v.hasStringValue()) {
+                    throw new ModelLoadException(uri.get() + " must be a JSON array of tag names; found " + v);
+                }
+                out.add(v.getStringValue());
+            }
+            return out;
+        } catch (IOException e) {
+            throw new ModelLoadException(uri.get() + " must be a JSON array of tag names: " + e.getMessage(), e);
+        }
+    }
+
+    static final String LABELS_FILE = "labels.json";
 
     /** The chat template beside the model's tokenizer (chat_template.jinja, else tokenizer_config.json), if any. */
     public static Optional<ChatTemplate> chatTemplate(ModelSpec spec) throws ModelLoadException {

@@ -1,13 +1,20 @@
 package dev.slm.fleet.worker.task;
 
+import ai.onnxruntime.TensorInfo;
 import dev.slm.fleet.worker.model.LoadedModel;
 import dev.slm.fleet.worker.model.TextTokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
-/** A token-classification model with BIO tags (logits[batch, seq, tags]); spans are merged into slots. */
+/**
+ * A token-classification model with BIO tags (logits[batch, seq, tags]). Tags are decoded per word: a word takes
+ * the tag of its first piece and its span covers all its pieces; B-X starts an X span (or continues one it
+ * touches without a gap), I-X continues an X span (or starts one after anything else), O ends it. Slot names are the tag types in lower case ("B-GIVEN_NAME" →
+ * given_name); spans are char offsets into the text.
+ */
 public final class BioTagger {
 
     private final LoadedModel model;
@@ -26,13 +33,32 @@ public final class BioTagger {
         this.output = model.outputs().containsKey("logits")
                 ? "logits"
                 : model.outputs().keySet().iterator().next();
+        if (model.outputs().get(output).getInfo() instanceof TensorInfo info) {
+            long[] shape = info.getShape();
+            if (shape.length != 3) {
+                throw new IllegalArgumentException("a token-classification model has [batch, seq, tags] logits; output "
+                        + output + " has rank " + shape.length);
+            }
+            if (shape[2] > 0 && shape[2] != this.tags.size()) {
+                throw new IllegalArgumentException(
+                        "the model scores " + shape[2] + " tags per token but bioLabels has " + this.tags.size());
+            }
+        }
+    }
+
+    /** "B-GIVEN_NAME" and "I-GIVEN_NAME" → given_name; null for O and anything without a B-/I- prefix. */
+    static String slotName(String tag) {
+        return tag.length() > 2 && (tag.startsWith("B-") || tag.startsWith("I-"))
+                ? tag.substring(2).toLowerCase(Locale.ROOT)
+                : null;
     }
 
     public List<String> slotNames() {
         Set<String> names = new LinkedHashSet<>();
         for (String t : tags) {
-            if (t.length() > 2 && (t.startsWith("B-") || t.startsWith("I-"))) {
-                names.add(t.substring(2));
+            String name = slotName(t);
+            if (name != null) {
+                names.add(name);
             }
         }
         return List.copyOf(names);
@@ -62,54 +88,80 @@ public final class BioTagger {
         return out;
     }
 
+    /** A span being built: its slot, char range and the confidences of its words' first pieces. */
+    private static final class Open {
+        final String name;
+        final int start;
+        int end;
+        float confSum;
+        int words;
+
+        Open(String name, int start, int end, float conf) {
+            this.name = name;
+            this.start = start;
+            this.end = end;
+            this.confSum = conf;
+            this.words = 1;
+        }
+
+        SlotMatch close(String text) {
+            String surface = text.substring(start, end);
+            return new SlotMatch(name, surface, surface, start, end, confSum / words, "model");
+        }
+    }
+
     private List<SlotMatch> decode(String text, TextTokenizer.Tokens toks, float[] logits, int base) {
         int n = tags.size();
         List<SlotMatch> out = new ArrayList<>();
-        String current = null;
-        int start = -1;
-        int end = -1;
-        float confSum = 0;
-        int count = 0;
-        for (int t = 0; t <= toks.length(); t++) {
-            String tag = "O";
-            float conf = 0;
-            boolean special = t == toks.length() || toks.specialMask()[t] == 1 || toks.charStart()[t] < 0;
-            if (!special) {
-                float[] row = new float[n];
-                System.arraycopy(logits, base + t * n, row, 0, n);
-                Tensors.softmaxInPlace(row);
-                int best = 0;
-                for (int k = 1; k < n; k++) {
-                    if (row[k] > row[best]) {
-                        best = k;
-                    }
+        float[] row = new float[n];
+        Open open = null;
+        boolean wordInSpan = false;
+        long word = Long.MIN_VALUE;
+        for (int t = 0; t < toks.length(); t++) {
+            if (toks.specialMask()[t] == 1 || toks.charStart()[t] < 0) {
+                if (open != null) {
+                    out.add(open.close(text));
+                    open = null;
                 }
-                tag = tags.get(best);
-                conf = row[best];
+                word = Long.MIN_VALUE;
+                continue;
             }
-            boolean continues = current != null && tag.equals("I-" + current);
-            if (!continues && current != null) {
-                out.add(new SlotMatch(
-                        current,
-                        text.substring(start, end),
-                        text.substring(start, end),
-                        start,
-                        end,
-                        confSum / count,
-                        "model"));
-                current = null;
+            long w = toks.wordIds() == null ? t : toks.wordIds()[t];
+            if (w == word) {
+                if (wordInSpan) {
+                    open.end = toks.charEnd()[t];
+                }
+                continue;
             }
-            if (continues) {
-                end = toks.charEnd()[t];
-                confSum += conf;
-                count++;
-            } else if (tag.startsWith("B-") || tag.startsWith("I-")) {
-                current = tag.substring(2);
-                start = toks.charStart()[t];
-                end = toks.charEnd()[t];
-                confSum = conf;
-                count = 1;
+            word = w;
+            System.arraycopy(logits, base + t * n, row, 0, n);
+            Tensors.softmaxInPlace(row);
+            int best = 0;
+            for (int k = 1; k < n; k++) {
+                if (row[k] > row[best]) {
+                    best = k;
+                }
             }
+            String tag = tags.get(best);
+            String name = slotName(tag);
+            // I-X continues an X span; so does a B-X piece glued to it ("jane.doe@" split at its punctuation)
+            if (open != null
+                    && name != null
+                    && name.equals(open.name)
+                    && (tag.startsWith("I-") || toks.charStart()[t] == open.end)) {
+                open.end = toks.charEnd()[t];
+                open.confSum += row[best];
+                open.words++;
+            } else {
+                if (open != null) {
+                    out.add(open.close(text));
+                }
+                open = name == null ? null : new Open(name, toks.charStart()[t], toks.charEnd()[t], row[best]);
+            }
+            wordInSpan = open != null;
+        }
+        if (open != null) {
+            out.add(open.close(text));
         }
         return out;
     }

@@ -24,9 +24,15 @@ public final class BuiltinExtractors {
 
     public static final List<String> NAMES = List.of("email", "phone", "order_id", "date", "number");
 
+    /** The built-in slots that are personal data (redacted from logs). */
+    public static final List<String> PERSONAL = List.of("email", "phone");
+
     private static final Pattern EMAIL = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}");
-    private static final Pattern PHONE = Pattern.compile(
-            "(?<![\\w+])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{2,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]\\d{2,4}){2,4}(?!\\w)");
+    /** International (+49 30 1234567, +1 415-555-0132) or national in groups ((030) 123 45 67, 415-555-0132). */
+    private static final Pattern PHONE =
+            Pattern.compile("(?<![\\w+])(?:\\+\\d{1,3}(?:[ .-]?\\(?\\d{1,5}\\)?)?(?:[ .-]?\\d{2,8}){1,4}"
+                    + "|(?:\\(\\d{2,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]\\d{2,4}){2,4})(?!\\w)");
+
     private static final Pattern ORDER_ID = Pattern.compile(
             "(?i)\\b(?:order|ord|purchase|shipment|tracking)\\s*(?:id|number|no\\.?|#)?\\s*[:#]?\\s*([A-Z]{0,4}-?\\d{4,12})\\b"
                     + "|\\b([A-Z]{2,4}-\\d{4,12})\\b");
@@ -68,6 +74,11 @@ public final class BuiltinExtractors {
 
     public List<String> names() {
         return List.copyOf(extractors.keySet());
+    }
+
+    /** The extractors of the personal-data slots, whichever of them this set has enabled. */
+    public BuiltinExtractors personal() {
+        return new BuiltinExtractors(clock, PERSONAL);
     }
 
     /** Non-overlapping matches in text order; {@code taken} are spans already claimed (e.g. by a model). */

@@ -5,18 +5,27 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
-/** extract-slots: the BIO model's spans first (when one is loaded), then the built-in extractors. */
+/**
+ * extract-slots: the tagging model's spans (when one is loaded) merged with the built-in extractors', without
+ * overlaps. A model span claims its characters, except where a built-in extractor of the same slot matches over it
+ * (the built-in knows the format's exact extent and normalises the value: a phone number's digits). With a tagging
+ * model, each result also carries the text with its personal data redacted (see {@link #redact}).
+ */
 public final class SlotExtractor {
 
     private final Optional<BioTagger> tagger;
     private final BuiltinExtractors builtins;
+    private final BuiltinExtractors personalBuiltins;
     private final Limits limits;
 
     public SlotExtractor(Optional<BioTagger> tagger, BuiltinExtractors builtins, Limits limits) {
         this.tagger = tagger;
         this.builtins = builtins;
+        this.personalBuiltins = builtins.personal();
         this.limits = limits;
     }
 
@@ -27,12 +36,26 @@ public final class SlotExtractor {
         return List.copyOf(names);
     }
 
+    /** The slots whose text is personal data: every slot of the tagging model, and the built-in email and phone. */
+    public Set<String> personalData() {
+        Set<String> names = new LinkedHashSet<>();
+        tagger.ifPresent(t -> names.addAll(t.slotNames()));
+        names.addAll(BuiltinExtractors.PERSONAL);
+        return names;
+    }
+
     public List<SlotMatch> extract(String text, Collection<String> wanted) {
-        return extractAll(List.of(prepare(text, wanted))).get(0);
+        return extractAll(List.of(prepare(text, wanted))).get(0).slots();
     }
 
     /** One request's checked input: its text, the slot names it asks for, its tokens when a model tags. */
     public record Prepared(String text, List<String> wanted, Optional<TextTokenizer.Tokens> tokens) {}
+
+    /**
+     * One request's slots in text order, and, when a tagging model ran, its text with every personal-data span
+     * replaced by the slot's name in brackets (whatever slots the request asked for).
+     */
+    public record Result(List<SlotMatch> slots, Optional<String> redactedText) {}
 
     /** Checks the text and slot names and tokenises; an InvalidInputException names the field. */
     public Prepared prepare(String text, Collection<String> wanted) {
@@ -52,7 +75,7 @@ public final class SlotExtractor {
     }
 
     /** The slots of several requests; the tagging model runs once for all of them. */
-    public List<List<SlotMatch>> extractAll(List<Prepared> requests) {
+    public List<Result> extractAll(List<Prepared> requests) {
         List<List<SlotMatch>> tagged = tagger.isPresent()
                 ? tagger.get()
                         .tagAll(
@@ -61,22 +84,53 @@ public final class SlotExtractor {
                                         .map(r -> r.tokens().orElseThrow())
                                         .toList())
                 : null;
-        List<List<SlotMatch>> out = new ArrayList<>(requests.size());
+        List<Result> out = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             Prepared r = requests.get(i);
-            List<SlotMatch> fromModel = new ArrayList<>();
-            if (tagged != null) {
-                for (SlotMatch m : tagged.get(i)) {
-                    if (r.wanted().isEmpty() || r.wanted().contains(m.name())) {
-                        fromModel.add(m);
-                    }
-                }
+            if (tagged == null) {
+                out.add(new Result(merge(r.text(), r.wanted(), List.of(), builtins), Optional.empty()));
+                continue;
             }
-            List<SlotMatch> all = new ArrayList<>(fromModel);
-            all.addAll(builtins.extract(r.text(), r.wanted(), fromModel));
-            all.sort((a, b) -> Integer.compare(a.start(), b.start()));
-            out.add(all);
+            List<SlotMatch> slots = merge(r.text(), r.wanted(), tagged.get(i), builtins);
+            List<SlotMatch> personal = merge(r.text(), List.of(), tagged.get(i), personalBuiltins);
+            out.add(new Result(slots, Optional.of(redact(r.text(), personal, personalData()))));
         }
         return out;
+    }
+
+    private static List<SlotMatch> merge(
+            String text, List<String> wanted, List<SlotMatch> fromModel, BuiltinExtractors builtins) {
+        List<SlotMatch> model = new ArrayList<>();
+        List<SlotMatch> exact = fromModel.isEmpty() ? List.of() : builtins.extract(text, List.of(), List.of());
+        for (SlotMatch m : fromModel) {
+            if ((wanted.isEmpty() || wanted.contains(m.name()))
+                    && exact.stream().noneMatch(b -> b.name().equals(m.name()) && b.overlaps(m))) {
+                model.add(m);
+            }
+        }
+        List<SlotMatch> all = new ArrayList<>(model);
+        all.addAll(builtins.extract(text, wanted, model));
+        all.sort((a, b) -> Integer.compare(a.start(), b.start()));
+        return all;
+    }
+
+    /** The text with each span of a personal-data slot replaced by "[SLOT_NAME]"; spans must not overlap. */
+    public static String redact(String text, List<SlotMatch> slots, Set<String> personal) {
+        StringBuilder out = new StringBuilder(text.length());
+        int at = 0;
+        for (SlotMatch s : slots.stream()
+                .filter(s -> personal.contains(s.name()))
+                .sorted((a, b) -> Integer.compare(a.start(), b.start()))
+                .toList()) {
+            if (s.start() < at) {
+                continue;
+            }
+            out.append(text, at, s.start())
+                    .append('[')
+                    .append(s.name().toUpperCase(Locale.ROOT))
+                    .append(']');
+            at = s.end();
+        }
+        return out.append(text, at, text.length()).toString();
     }
 }

@@ -9,6 +9,7 @@ import dev.slm.fleet.proto.v1.TaskParameters;
 import dev.slm.fleet.worker.TestModels;
 import dev.slm.fleet.worker.model.ModelLoadException;
 import dev.slm.fleet.worker.model.ModelSpec;
+import dev.slm.fleet.worker.task.BuiltinExtractors;
 import dev.slm.fleet.worker.task.HeadIntentClassifier;
 import dev.slm.fleet.worker.task.Limits;
 import java.time.Clock;
@@ -46,6 +47,27 @@ class TaskEngineFactoryTest {
                         ModelSpec.of(TestModels.INTENT_HEAD).withTokenizer(TestModels.MINILM_TOKENIZER),
                         TaskParameters.newBuilder().addLabels("only_one").build()));
         assertTrue(e.getMessage().contains("3 logits"), e.getMessage());
+    }
+
+    @Test
+    void aTaggerTakesItsTagsFromLabelsJsonBesideTheModelAndACountThatDoesNotFitIsALoadError() throws Exception {
+        try (TaskEngines e =
+                build(Task.TASK_EXTRACT_SLOTS, TestModels.rampart(), TaskParameters.getDefaultInstance())) {
+            List<String> names = e.slots().orElseThrow().slotNames();
+            assertTrue(
+                    names.containsAll(List.of("given_name", "surname", "city", "zip_code", "order_id")),
+                    names.toString());
+            assertEquals(17 + BuiltinExtractors.NAMES.size() - 2, names.size(), names.toString());
+        }
+        ModelLoadException wrong = assertThrows(
+                ModelLoadException.class,
+                () -> build(
+                        Task.TASK_EXTRACT_SLOTS,
+                        TestModels.rampart(),
+                        TaskParameters.newBuilder()
+                                .addAllBioLabels(List.of("O", "B-name", "I-name"))
+                                .build()));
+        assertTrue(wrong.getMessage().contains("35 tags per token but bioLabels has 3"), wrong.getMessage());
     }
 
     @Test

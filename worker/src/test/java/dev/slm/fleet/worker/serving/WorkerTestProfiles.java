@@ -87,6 +87,21 @@ public final class WorkerTestProfiles {
         }
     }
 
+    /** The real prepared PII tagger (labels.json beside it) and the built-in extractors; batching on by default. */
+    public static class PiiSlots extends Base {
+        public PiiSlots() {
+            super(Map.of(
+                    "slm.worker.task",
+                    "extract-slots",
+                    "slm.worker.model.uri",
+                    dev.slm.fleet.worker.TestModels.rampart().uri(),
+                    "slm.worker.model.sha256",
+                    dev.slm.fleet.worker.TestModels.RAMPART_SHA256,
+                    "quarkus.log.category.\"dev.slm.fleet.worker.requests\".level",
+                    "INFO"));
+        }
+    }
+
     public static class Embed extends Base {
         public Embed() {
             super(Map.of("slm.worker.task", "embed", "slm.worker.limits.max-batch", "4"));

@@ -66,27 +66,57 @@ class BatchedRunsTest {
     void batchedSlotExtractionEqualsEachTextExtractedAlone() throws Exception {
         try (LoadedModel model =
                 ModelLoader.load(ModelSpec.of(TestModels.SLOT_BIO).withTokenizer(TestModels.MINILM_TOKENIZER))) {
-            Clock clock = Clock.fixed(Instant.parse("2026-12-02T10:00:00Z"), ZoneOffset.UTC);
             SlotExtractor x = new SlotExtractor(
                     Optional.of(new BioTagger(model, List.of("O", "B-product", "I-product"), Limits.defaults())),
-                    new BuiltinExtractors(clock, List.of()),
+                    new BuiltinExtractors(CLOCK, List.of()),
                     Limits.defaults());
-            List<List<SlotMatch>> batched = x.extractAll(
-                    TEXTS.stream().map(t -> x.prepare(t, List.of())).toList());
-            for (int i = 0; i < TEXTS.size(); i++) {
-                List<SlotMatch> alone = x.extract(TEXTS.get(i), List.of());
-                assertEquals(alone.size(), batched.get(i).size(), TEXTS.get(i));
-                for (int k = 0; k < alone.size(); k++) {
-                    SlotMatch a = alone.get(k);
-                    SlotMatch b = batched.get(i).get(k);
-                    assertEquals(
-                            List.of(a.name(), a.value(), a.start(), a.end(), a.source()),
-                            List.of(b.name(), b.value(), b.start(), b.end(), b.source()));
-                    assertEquals(a.confidence(), b.confidence(), 1e-5);
-                }
-            }
-            assertTrue(batched.stream().anyMatch(l -> !l.isEmpty()), "the texts name products and numbers");
+            assertBatchedEqualsAlone(x, TEXTS);
         }
+    }
+
+    @Test
+    void batchedSlotsOfTheRealPiiTaggerEqualEachTextExtractedAlone() throws Exception {
+        try (LoadedModel model = ModelLoader.load(TestModels.rampart())) {
+            SlotExtractor x = new SlotExtractor(
+                    Optional.of(new BioTagger(model, PiiTaggerTest.labels(), Limits.defaults())),
+                    new BuiltinExtractors(CLOCK, List.of()),
+                    Limits.defaults());
+            List<String> texts = List.of(
+                    "my name is Anna Schmidt, call me at +49 30 1234567",
+                    "hi",
+                    "book a table for two tomorrow at 8, my name is John Smith",
+                    "where is my order 12345",
+                    "I live at 221B Baker Street, London NW1 6XE, mail me at john.smith@example.com");
+            List<SlotExtractor.Result> batched = assertBatchedEqualsAlone(x, texts);
+            assertTrue(
+                    batched.get(4).slots().stream().anyMatch(s -> s.name().equals("street_name")),
+                    batched.get(4).toString());
+        }
+    }
+
+    static final Clock CLOCK = Clock.fixed(Instant.parse("2026-12-02T10:00:00Z"), ZoneOffset.UTC);
+
+    /** One padded run over all texts gives each the slots (and redacted text) of its run alone. */
+    static List<SlotExtractor.Result> assertBatchedEqualsAlone(SlotExtractor x, List<String> texts) {
+        List<SlotExtractor.Result> batched =
+                x.extractAll(texts.stream().map(t -> x.prepare(t, List.of())).toList());
+        for (int i = 0; i < texts.size(); i++) {
+            SlotExtractor.Result alone =
+                    x.extractAll(List.of(x.prepare(texts.get(i), List.of()))).get(0);
+            SlotExtractor.Result together = batched.get(i);
+            assertEquals(alone.redactedText(), together.redactedText(), texts.get(i));
+            assertEquals(alone.slots().size(), together.slots().size(), texts.get(i));
+            for (int k = 0; k < alone.slots().size(); k++) {
+                SlotMatch a = alone.slots().get(k);
+                SlotMatch b = together.slots().get(k);
+                assertEquals(
+                        List.of(a.name(), a.value(), a.start(), a.end(), a.source()),
+                        List.of(b.name(), b.value(), b.start(), b.end(), b.source()));
+                assertEquals(a.confidence(), b.confidence(), 1e-4);
+            }
+        }
+        assertTrue(batched.stream().anyMatch(r -> !r.slots().isEmpty()), "the texts name slots");
+        return batched;
     }
 
     @Test

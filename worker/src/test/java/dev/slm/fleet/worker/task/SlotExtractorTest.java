@@ -73,6 +73,13 @@ class SlotExtractorTest {
         assertEquals("jane.doe@example.com", text.substring(email.start(), email.end()));
         assertEquals("+14155550132", only(slots, "phone").value());
         assertTrue(slots.stream().noneMatch(s -> s.name().equals("number")), slots.toString());
+        for (String phone : List.of("+49 30 1234567", "(030) 123 45 67", "+44 20 7946 0958")) {
+            String said = "call me at " + phone + " tomorrow";
+            SlotMatch found = only(builtins.extract(said, List.of(), List.of()), "phone");
+            assertEquals(phone, said.substring(found.start(), found.end()));
+        }
+        assertTrue(builtins.extract("orders 12345 and 67890 for 2", List.of("phone"), List.of())
+                .isEmpty());
     }
 
     @Test
