@@ -118,10 +118,24 @@ class RealPodsIT {
         // while the machine is busy.
         String adapted = sample.replace("requests: {cpu: 500m, memory: 512Mi}", "requests: {cpu: 100m, memory: 384Mi}")
                 .replace("requests: {cpu: 250m, memory: 512Mi}", "requests: {cpu: 100m, memory: 384Mi}")
-                .replace("startupTimeoutSeconds: 120", "startupTimeoutSeconds: 900");
+                .replace("startupTimeoutSeconds: 120", "startupTimeoutSeconds: 900")
+                // No prepared-model volume on the real node: the slots pods run the built-in extractors alone.
+                .replace(
+                        """
+                            uri: file:/models/rampart-pii/model.onnx
+                            tokenizerUri: file:/models/rampart-pii/tokenizer.json
+                            sha256: "9f27d24949b0581701071ea5ef522d77ccd3f50c525cc91eac4d265b0fc2afe5"
+                            quantization: int4
+                        """,
+                        """
+                            uri: builtin:all-minilm-l6-v2-q
+                            sha256: "afdb6f1a0e45b715d0bb9b11772f032c399babd23bfc31fed1c170afc848bdb1"
+                            quantization: int8
+                        """);
         assertThat(adapted)
-                .as("the sample's CPU requests and start-up timeouts")
-                .contains("cpu: 100m, memory: 384Mi", "startupTimeoutSeconds: 900");
+                .as("the sample's CPU requests, start-up timeouts and the slots model")
+                .contains("cpu: 100m, memory: 384Mi", "startupTimeoutSeconds: 900")
+                .doesNotContain("rampart-pii");
         long t0 = System.nanoTime();
         kube.load(new ByteArrayInputStream(adapted.getBytes(StandardCharsets.UTF_8)))
                 .inNamespace(NS)

@@ -721,15 +721,26 @@ public final class PlanExecution {
         }
     }
 
+    /**
+     * The request's outcome; with {@code text_redacted} when the slots stage returned the user's turn with its
+     * personal data replaced by slot names ("my name is [GIVEN_NAME] [SURNAME]"), so a log shows what was asked
+     * without who asked it.
+     */
     private void log(String status, String reason) {
-        withMdc(
-                "end_to_end",
-                (System.nanoTime() - startNanos) / 1e6,
-                status,
-                () -> LOG.infof("request finished: %s", reason));
+        String redacted = slots.getRedactedText();
+        withMdc("end_to_end", (System.nanoTime() - startNanos) / 1e6, status, () -> {
+            if (!redacted.isEmpty()) {
+                MDC.put("text_redacted", redacted);
+            }
+            try {
+                LOG.infof("request finished: %s", reason);
+            } finally {
+                MDC.remove("text_redacted");
+            }
+        });
     }
 
-    /** The user's text is never logged: only ids, stage, timing and outcome. */
+    /** The user's raw text is never logged: only ids, stage, timing, outcome and the redacted text. */
     private void withMdc(String stage, double latencyMs, String status, Runnable logCall) {
         MDC.put("session_id", in.sessionId() == null ? "" : in.sessionId());
         MDC.put("request_id", in.requestId());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.slm.fleet.proto.v1.RoutingTable;
 import dev.slm.fleet.router.RouterRuntime;
+import dev.slm.fleet.router.testing.CapturedLogs;
 import dev.slm.fleet.router.testing.RoutingFiles;
 import dev.slm.fleet.router.testing.WorkerProcess;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -21,11 +22,15 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The router in front of real worker processes (real MiniLM intent classifier, built-in slots, tiny LM). */
+/**
+ * The router in front of real worker processes (real MiniLM intent classifier, the real PII tagger with the built-in
+ * slots, tiny LM).
+ */
 @QuarkusTest
 class RealWorkerPipelineTest {
 
@@ -52,7 +57,11 @@ class RealWorkerPipelineTest {
                   {"name": "greeting", "examples": ["hello", "hi there", "good morning"]}]}""");
         Path models = Path.of("../worker/src/test/resources/models").toAbsolutePath();
         intent = WorkerProcess.start("it-intent", "classify-intent", "-Dslm.worker.task-config-file=" + intents);
-        slots = WorkerProcess.start("it-slots", "extract-slots");
+        slots = WorkerProcess.start(
+                "it-slots",
+                "extract-slots",
+                "-Dslm.worker.model.uri=" + WorkerProcess.piiTagger(),
+                "-Dslm.worker.model.sha256=" + WorkerProcess.PII_TAGGER_SHA256);
         generator = WorkerProcess.start(
                 "it-generate",
                 "generate",
@@ -127,5 +136,45 @@ class RealWorkerPipelineTest {
         assertEquals("fallback_error", afterKill.getString("served_by"), afterKill.encode());
         assertEquals("Order 12345 is on its way.", afterKill.getString("answer"));
         assertEquals("order_status", afterKill.getString("intent"));
+    }
+
+    @Test
+    void personalDataReachesTheAnswerButNeitherTheRoutersNorTheWorkersLogs() throws Exception {
+        apply(RoutingFiles.table()
+                .task("classify-intent", intent.address())
+                .task("extract-slots", slots.address())
+                .build());
+        CapturedLogs captured = CapturedLogs.attach();
+        JsonObject r;
+        try {
+            r = chat("my name is Anna Schmidt, call me at +49 30 1234567, where is my order 12345");
+        } finally {
+            captured.detach();
+        }
+        JsonObject given = r.getJsonArray("slots").stream()
+                .map(JsonObject.class::cast)
+                .filter(s -> s.getString("name").equals("given_name"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(r.encode()));
+        assertEquals("Anna", given.getString("value"), r.encode());
+        assertTrue(
+                captured.lines().stream()
+                        .anyMatch(l -> l.contains("request finished")
+                                && l.contains("text_redacted=my name is [GIVEN_NAME] [SURNAME], call me at [PHONE],"
+                                        + " where is my order 12345")),
+                captured.lines().toString());
+        List<String> pii = List.of("Anna", "Schmidt", "1234567");
+        for (String p : pii) {
+            assertTrue(captured.lines().stream().noneMatch(l -> l.contains(p)), p + " in " + captured.lines());
+        }
+        // the workers write a JSON line per request (prod logging); none carries the user's personal data
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> Files.readString(slots.log()).contains("extract-slots ok"));
+        for (WorkerProcess w : new WorkerProcess[] {intent, slots}) {
+            String log = Files.readString(w.log());
+            for (String p : pii) {
+                assertTrue(!log.contains(p), p + " in " + w.log());
+            }
+        }
     }
 }

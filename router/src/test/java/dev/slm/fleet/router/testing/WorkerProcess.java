@@ -31,6 +31,21 @@ public final class WorkerProcess implements AutoCloseable {
         this.log = log;
     }
 
+    /** sha256 of the PII tagger worker/scripts/prepare-models prepares (arcjet rampart model_q4.onnx, 1.4.0). */
+    public static final String PII_TAGGER_SHA256 = "9f27d24949b0581701071ea5ef522d77ccd3f50c525cc91eac4d265b0fc2afe5";
+
+    /** The prepared PII tagger's model file; fails with the command to run when it is not prepared. */
+    public static Path piiTagger() {
+        Path model = Path.of(System.getenv()
+                        .getOrDefault("SLM_FLEET_CACHE", System.getProperty("user.home") + "/.cache/slm-fleet"))
+                .resolve("models/rampart-pii/model.onnx");
+        if (!Files.isRegularFile(model)) {
+            throw new IllegalStateException("the PII tagger is not prepared at " + model
+                    + "; run `make models` (worker/scripts/prepare-models) once, then rerun the tests");
+        }
+        return model;
+    }
+
     public static WorkerProcess start(String name, String task, String... properties) throws IOException {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: build the worker first "
@@ -85,6 +100,11 @@ public final class WorkerProcess implements AutoCloseable {
             }
         });
         return this;
+    }
+
+    /** What the process wrote (stdout and stderr). */
+    public Path log() {
+        return log;
     }
 
     public String address() {
