@@ -88,6 +88,17 @@ class RealWorkerPipelineTest {
                         && runtime.registry().table().getVersion() == table.getVersion());
     }
 
+    HttpResponse<String> post(String body) throws Exception {
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(base + "chat"))
+                                .timeout(Duration.ofSeconds(20))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+    }
+
     JsonObject chat(String text) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient()
                 .send(
@@ -145,12 +156,26 @@ class RealWorkerPipelineTest {
                 .task("extract-slots", slots.address())
                 .build());
         CapturedLogs captured = CapturedLogs.attach();
-        JsonObject r;
+        JsonObject[] answered = new JsonObject[1];
         try {
-            r = chat("my name is Anna Schmidt, call me at +49 30 1234567, where is my order 12345");
+            // on two busy cores a cold stage can miss the request's deadline (504); every attempt is logged alike
+            await().atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(() -> {
+                        HttpResponse<String> attempt = post(new JsonObject()
+                                .put(
+                                        "text",
+                                        "my name is Anna Schmidt, call me at +49 30 1234567, where is my order 12345")
+                                .encode());
+                        if (attempt.statusCode() == 200) {
+                            answered[0] = new JsonObject(attempt.body());
+                        }
+                        return answered[0] != null;
+                    });
         } finally {
             captured.detach();
         }
+        JsonObject r = answered[0];
         JsonObject given = r.getJsonArray("slots").stream()
                 .map(JsonObject.class::cast)
                 .filter(s -> s.getString("name").equals("given_name"))
