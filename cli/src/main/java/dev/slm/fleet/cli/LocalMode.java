@@ -241,10 +241,12 @@ public final class LocalMode {
         var model = w.worker().getSpec().model;
         Map<String, String> env = new LinkedHashMap<>(WorkerEnv.of(
                 w.worker(),
-                resolve(model.uri),
-                model.tokenizerUri == null ? null : resolve(model.tokenizerUri),
-                "cpu",
-                taskFile.toString()));
+                new WorkerEnv.Location(
+                        resolve(model.uri),
+                        model.tokenizerUri == null ? null : resolve(model.tokenizerUri),
+                        taskFile.toString(),
+                        "127.0.0.1"),
+                WorkerEnv.Hardware.cpu("cpu")));
         env.put("MALLOC_ARENA_MAX", "2"); // as the worker image: docs/benchmarks.md, "Worker: resident memory"
         List<String> props = new ArrayList<>(List.of(
                 "-Dquarkus.http.host=127.0.0.1",

@@ -21,7 +21,7 @@ class FieldCoverageTest {
 
     static final String COMPILE = "contract FleetCompiler.pipeline → router PipelineSettings/PlanExecution";
     static final String TASK = "contract FleetCompiler.taskParameters → worker TaskParameters file";
-    static final String ENV = "contract WorkerEnv / operator WorkerResources.env → worker config";
+    static final String ENV = "contract WorkerEnv (operator WorkerResources.env, cli LocalMode) → worker config";
     static final String ROUTES = "contract FleetCompiler.routes / operator RoutingTables → TaskRoute";
 
     static final Map<String, String> CONSUMERS = new TreeMap<>(Map.ofEntries(

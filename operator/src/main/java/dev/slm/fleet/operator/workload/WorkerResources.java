@@ -4,10 +4,11 @@ import static dev.slm.fleet.operator.Labels.*;
 
 import dev.slm.fleet.api.v1alpha1.HealthCheckSpec;
 import dev.slm.fleet.api.v1alpha1.ModelSpec;
-import dev.slm.fleet.api.v1alpha1.RuntimeSpec;
 import dev.slm.fleet.api.v1alpha1.SlmWorker;
 import dev.slm.fleet.api.v1alpha1.SlmWorkerSpec;
+import dev.slm.fleet.contract.WorkerEnv;
 import dev.slm.fleet.operator.OperatorConfig;
+import dev.slm.fleet.operator.placement.Accelerator;
 import dev.slm.fleet.operator.placement.Scheduling;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -307,57 +308,36 @@ public final class WorkerResources {
     }
 
     static List<EnvVar> env(SlmWorker worker, Scheduling scheduling) {
-        SlmWorkerSpec spec = worker.getSpec();
-        ModelSpec model = spec.model;
+        ModelSpec model = worker.getSpec().model;
+        String tokenizerUri = model.tokenizerUri != null
+                ? model.tokenizerUri
+                : model.volume != null && model.volume.tokenizerPath != null
+                        ? "file:" + MODEL_DIR + "/" + model.volume.tokenizerPath
+                        : null;
+        WorkerEnv.Location location = new WorkerEnv.Location(
+                model.volume != null ? "file:" + MODEL_DIR + "/" + model.volume.path : model.uri,
+                tokenizerUri,
+                TASK_CONFIG_DIR + "/" + TASK_PARAMETERS_KEY,
+                "0.0.0.0");
+        Accelerator accelerator = scheduling.accelerator();
+        WorkerEnv.Hardware hardware = accelerator.gpu()
+                ? new WorkerEnv.Hardware(
+                        scheduling.hardwareClass(),
+                        accelerator.providerList(),
+                        accelerator.policy().value())
+                : WorkerEnv.Hardware.cpu(scheduling.hardwareClass());
         List<EnvVar> env = new ArrayList<>();
-        add(env, "SLM_WORKER_NAME", worker.getMetadata().getName());
-        add(env, "SLM_WORKER_TASK", spec.task.value());
-        add(env, "SLM_WORKER_HARDWARE_CLASS", scheduling.hardwareClass());
-        if (scheduling.accelerator().gpu()) {
-            // The device plugin sets NVIDIA_VISIBLE_DEVICES to the allocated GPU; CUDA numbers it device 0.
-            add(
-                    env,
-                    dev.slm.fleet.contract.Env.WORKER_EXECUTION_PROVIDERS,
-                    scheduling.accelerator().providerList());
-            add(
-                    env,
-                    dev.slm.fleet.contract.Env.WORKER_PROVIDER_POLICY,
-                    scheduling.accelerator().policy().value());
+        WorkerEnv.of(worker, location, hardware).forEach((name, value) -> add(env, name, value));
+        if (accelerator.gpu()) {
+            // For the NVIDIA container runtime, not the worker: the device plugin sets NVIDIA_VISIBLE_DEVICES to the
+            // allocated GPU, which CUDA numbers device 0.
             add(env, "NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
         }
-        if (model.volume != null) {
-            add(env, "SLM_WORKER_MODEL_URI", "file:" + MODEL_DIR + "/" + model.volume.path);
-            if (model.volume.tokenizerPath != null)
-                add(env, "SLM_WORKER_MODEL_TOKENIZER_URI", "file:" + MODEL_DIR + "/" + model.volume.tokenizerPath);
-        } else {
-            add(env, "SLM_WORKER_MODEL_URI", model.uri);
-        }
-        if (model.tokenizerUri != null) add(env, "SLM_WORKER_MODEL_TOKENIZER_URI", model.tokenizerUri);
-        add(env, "SLM_WORKER_MODEL_SHA256", model.sha256);
-        add(env, "SLM_WORKER_MODEL_QUANTIZATION", model.quantization.value());
-        add(env, "SLM_WORKER_TASK_CONFIG_FILE", TASK_CONFIG_DIR + "/" + TASK_PARAMETERS_KEY);
-        RuntimeSpec rt = spec.runtime;
-        if (rt != null) {
-            addIf(env, "SLM_WORKER_THREADS_INTRA_OP", rt.intraOpThreads);
-            addIf(env, "SLM_WORKER_THREADS_INTER_OP", rt.interOpThreads);
-            addIf(env, "SLM_WORKER_QUEUE_CRITICAL", rt.queueCritical);
-            addIf(env, "SLM_WORKER_QUEUE_STANDARD", rt.queueStandard);
-            addIf(env, "SLM_WORKER_QUEUE_SHEDDABLE", rt.queueSheddable);
-            addIf(env, "SLM_WORKER_LIMITS_MAX_INPUT_BYTES", rt.maxInputBytes);
-            addIf(env, "SLM_WORKER_LIMITS_MAX_INPUT_TOKENS", rt.maxInputTokens);
-        }
-        if (spec.warmup != null) addIf(env, "SLM_WORKER_WARMUP_ITERATIONS", spec.warmup.iterations);
-        add(env, "QUARKUS_HTTP_HOST", "0.0.0.0");
-        add(env, "QUARKUS_GRPC_SERVER_HOST", "0.0.0.0");
         return env;
     }
 
     private static void add(List<EnvVar> env, String name, String value) {
         env.add(new EnvVarBuilder().withName(name).withValue(value).build());
-    }
-
-    private static void addIf(List<EnvVar> env, String name, Integer value) {
-        if (value != null) add(env, name, value.toString());
     }
 
     public static String sha256(String s) {

@@ -129,6 +129,34 @@ class WorkerResourcesTest {
     }
 
     @Test
+    void aTokenizerOnTheVolumeAndATokenizerUriGiveOneVariableTheUriWinning() {
+        SlmWorker w = worker("gen", Task.GENERATE, "cpu");
+        w.getSpec().model.uri = null;
+        w.getSpec().model.volume = new ModelVolume();
+        w.getSpec().model.volume.claimName = "models";
+        w.getSpec().model.volume.path = "gen/model.onnx";
+        w.getSpec().model.volume.tokenizerPath = "gen/tokenizer.json";
+        w.getSpec().model.tokenizerUri = "https://models.example/tokenizer.json";
+        var env = WorkerResources.podTemplate(w, on("cpu"), null, config)
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getEnv();
+        assertThat(env)
+                .filteredOn(e -> e.getName().equals("SLM_WORKER_MODEL_TOKENIZER_URI"))
+                .singleElement()
+                .extracting(EnvVar::getValue)
+                .isEqualTo("https://models.example/tokenizer.json");
+        assertThat(env).extracting(EnvVar::getName).doesNotHaveDuplicates();
+        w.getSpec().model.tokenizerUri = null;
+        assertThat(env(WorkerResources.podTemplate(w, on("cpu"), null, config)
+                        .getSpec()
+                        .getContainers()
+                        .get(0)))
+                .containsEntry("SLM_WORKER_MODEL_TOKENIZER_URI", "file:/models/gen/tokenizer.json");
+    }
+
+    @Test
     void taskParametersConfigMapIsProtoJsonTheWorkerCanParse() throws Exception {
         SlmWorker w = worker("intent", Task.CLASSIFY_INTENT, "cpu");
         TaskParametersSpec p = new TaskParametersSpec();
