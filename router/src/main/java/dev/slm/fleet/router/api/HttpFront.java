@@ -218,7 +218,7 @@ public class HttpFront {
 
             @Override
             public void onRejected(Rejection r) {
-                vctx.runOnContext(v -> reject(ctx, r));
+                vctx.runOnContext(v -> reject(ctx, r, openAi ? "messages" : "text"));
             }
         });
         ctx.response().closeHandler(v -> exec.cancel());
@@ -281,7 +281,7 @@ public class HttpFront {
             public void onRejected(Rejection r) {
                 vctx.runOnContext(v -> {
                     if (!started) {
-                        reject(ctx, r);
+                        reject(ctx, r, "messages");
                     } else if (!resp.closed()) {
                         event(errorBody(
                                 r.message(), "server_error", r.kind().name().toLowerCase(), null));
@@ -308,7 +308,8 @@ public class HttpFront {
                                         .put("finish_reason", finish)));
     }
 
-    private static void reject(RoutingContext ctx, ChatListener.Rejection r) {
+    /** @param param the request field an INVALID_INPUT rejection is about */
+    private static void reject(RoutingContext ctx, ChatListener.Rejection r, String param) {
         HttpServerResponse resp = ctx.response();
         if (resp.closed() || resp.ended()) {
             return;
@@ -327,6 +328,10 @@ public class HttpFront {
                 resp.putHeader("Retry-After", Integer.toString(Math.max(1, r.retryAfterSeconds())));
                 sendError(ctx, new RequestErrors(504, "server_error", "deadline_exceeded", null, r.message()));
             }
+            case INVALID_INPUT ->
+                sendError(
+                        ctx,
+                        new RequestErrors(400, "invalid_request_error", "context_length_exceeded", param, r.message()));
             default -> sendError(ctx, new RequestErrors(500, "server_error", "failed", null, r.message()));
         }
     }
@@ -442,6 +447,18 @@ public class HttpFront {
                 .put("source", runtime.sourceDescription())
                 .put("updates", runtime.tableUpdates())
                 .put("table", table == null ? null : new JsonObject(RoutingTableCodec.toJson(table)));
+        JsonObject limits = new JsonObject();
+        for (String task : runtime.pipeline().settings().tasks()) {
+            var l = runtime.registry().balancer(task).inputLimits();
+            limits.put(
+                    task,
+                    new JsonObject()
+                            .put("max_input_bytes", l.maxInputBytes())
+                            .put("max_input_tokens", l.maxInputTokens())
+                            .put("described", l.described())
+                            .put("endpoints", l.endpoints()));
+        }
+        out.put("input_limits", limits);
         ctx.response().putHeader("Content-Type", "application/json").end(out.encode());
     }
 }

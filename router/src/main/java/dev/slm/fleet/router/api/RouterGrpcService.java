@@ -120,6 +120,7 @@ public class RouterGrpcService extends RouterServiceGrpc.RouterServiceImplBase {
                             case SHED -> Status.RESOURCE_EXHAUSTED;
                             case UNAVAILABLE -> Status.UNAVAILABLE;
                             case DEADLINE -> Status.DEADLINE_EXCEEDED;
+                            case INVALID_INPUT -> Status.INVALID_ARGUMENT;
                             default -> Status.INTERNAL;
                         };
                 Metadata trailers = new Metadata();

@@ -114,6 +114,7 @@ public final class EndpointRegistry implements AutoCloseable {
                 LOG.infof("endpoint %s left the routing table; channel closed", entry.getKey());
             }
         }
+        byAddress.values().forEach(EndpointState::describe);
         LOG.infof("routing table version %d applied: %s", next.getVersion(), summary(nextBalancers));
     }
 

@@ -39,6 +39,34 @@ public final class TaskBalancer {
         return ring != null;
     }
 
+    /**
+     * The input limits this task's workers report in Describe: the smallest of each over the endpoints that have
+     * answered (any of them may get the message); 0 where none reported one. Asks the others, without waiting.
+     */
+    public InputLimits inputLimits() {
+        int bytes = 0;
+        int tokens = 0;
+        int described = 0;
+        for (EndpointState e : endpoints) {
+            var d = e.description();
+            if (d == null) {
+                e.describe();
+                continue;
+            }
+            described++;
+            bytes = smallest(bytes, d.getMaxInputBytes());
+            tokens = smallest(tokens, d.getMaxInputTokens());
+        }
+        return new InputLimits(route.getTask(), bytes, tokens, described, endpoints.size());
+    }
+
+    private static int smallest(int current, int reported) {
+        return reported <= 0 ? current : current == 0 ? reported : Math.min(current, reported);
+    }
+
+    /** One task's input limits as its workers' Describe reports them; 0 = not known. */
+    public record InputLimits(String task, int maxInputBytes, int maxInputTokens, int described, int endpoints) {}
+
     SessionBindings bindings() {
         return bindings;
     }

@@ -22,14 +22,16 @@ public interface ChatListener {
 
     /**
      * The request got no answer. {@code kind}: SHED (429 / RESOURCE_EXHAUSTED with Retry-After), UNAVAILABLE (503),
-     * DEADLINE (504), FAILED (500 / stream error after part of the answer was sent).
+     * DEADLINE (504), FAILED (500 / stream error after part of the answer was sent), INVALID_INPUT (400 /
+     * INVALID_ARGUMENT: the message is over a stage's input limit; the message names the limit and the stage).
      */
     record Rejection(Kind kind, String message, int retryAfterSeconds) {
         public enum Kind {
             SHED,
             UNAVAILABLE,
             DEADLINE,
-            FAILED
+            FAILED,
+            INVALID_INPUT
         }
     }
 }

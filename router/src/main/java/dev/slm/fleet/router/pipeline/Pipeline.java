@@ -241,17 +241,15 @@ public final class Pipeline implements AutoCloseable {
                 } else {
                     endpoint.abandoned();
                 }
+                // The worker's trailers travel on: InputLimitExceeded tells the plan the input is at fault.
+                StatusRuntimeException named = new StatusRuntimeException(
+                        status.withDescription(endpoint.address() + ": " + status.getDescription()),
+                        Status.trailersFromThrowable(t));
                 if (retryable(status) && a.mayRetry().getAsBoolean()) {
                     metrics.retry(a.task(), status.getCode().name());
-                    attempt(
-                            a,
-                            tried,
-                            new StatusRuntimeException(
-                                    status.withDescription(endpoint.address() + ": " + status.getDescription())));
+                    attempt(a, tried, named);
                 } else {
-                    a.result()
-                            .completeExceptionally(new StatusRuntimeException(
-                                    status.withDescription(endpoint.address() + ": " + status.getDescription())));
+                    a.result().completeExceptionally(named);
                 }
             }
 

@@ -11,16 +11,19 @@ import dev.slm.fleet.proto.v1.ExtractSlotsResponse;
 import dev.slm.fleet.proto.v1.GenerateChunk;
 import dev.slm.fleet.proto.v1.GenerateRequest;
 import dev.slm.fleet.proto.v1.InferenceServiceGrpc;
+import dev.slm.fleet.proto.v1.InputLimitExceeded;
 import dev.slm.fleet.proto.v1.RequestMeta;
 import dev.slm.fleet.proto.v1.ServedBy;
 import dev.slm.fleet.proto.v1.Slot;
 import dev.slm.fleet.proto.v1.StageGroup;
 import dev.slm.fleet.proto.v1.StageTiming;
 import dev.slm.fleet.proto.v1.TaskRoute;
+import dev.slm.fleet.router.balancing.TaskBalancer;
 import dev.slm.fleet.router.config.PipelineSettings;
 import dev.slm.fleet.router.pipeline.ChatListener.Rejection;
 import io.grpc.ClientCall;
 import io.grpc.Status;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,13 +51,18 @@ public final class PlanExecution {
 
     private static final Logger LOG = Logger.getLogger(PlanExecution.class);
     private static final Logger STAGE_LOG = Logger.getLogger("dev.slm.fleet.router.stages");
+    /** The worker's trailer for an input over a limit of its Describe (worker.proto). */
+    static final io.grpc.Metadata.Key<InputLimitExceeded> INPUT_LIMIT_EXCEEDED =
+            io.grpc.protobuf.ProtoUtils.keyForProto(InputLimitExceeded.getDefaultInstance());
 
     /** Why a task produced nothing; maps onto served_by and the status of an error answer. */
     enum Cause {
         OVERLOAD(ServedBy.SERVED_BY_FALLBACK_OVERLOAD, Rejection.Kind.UNAVAILABLE),
         NO_ENDPOINT(ServedBy.SERVED_BY_FALLBACK_NO_ENDPOINT, Rejection.Kind.UNAVAILABLE),
         DEADLINE(ServedBy.SERVED_BY_FALLBACK_DEADLINE, Rejection.Kind.DEADLINE),
-        ERROR(ServedBy.SERVED_BY_FALLBACK_ERROR, Rejection.Kind.UNAVAILABLE);
+        ERROR(ServedBy.SERVED_BY_FALLBACK_ERROR, Rejection.Kind.UNAVAILABLE),
+        /** A worker refused the input as over a limit of its Describe: the client's error, never a fallback. */
+        INPUT(ServedBy.SERVED_BY_FALLBACK_ERROR, Rejection.Kind.INVALID_INPUT);
 
         final ServedBy servedBy;
         final Rejection.Kind rejection;
@@ -142,6 +150,16 @@ public final class PlanExecution {
     }
 
     void start() {
+        String tooLong = overLimit(
+                in.text(),
+                in.history(),
+                p.settings.tasks().stream()
+                        .map(t -> p.registry.balancer(t).inputLimits())
+                        .toList());
+        if (tooLong != null) {
+            fail(new Rejection(Rejection.Kind.INVALID_INPUT, tooLong, 0));
+            return;
+        }
         // Admission: every task of the plan is checked up front, so a shed decision is immediate.
         for (String task : p.settings.tasks()) {
             StageGate gate = p.gate(task);
@@ -180,6 +198,33 @@ public final class PlanExecution {
         runGroup(0);
     }
 
+    /**
+     * The first input limit of a stage (from its workers' Describe) that the message breaks, in words that name the
+     * limit and the stage; null when none does. UTF-8 bytes are counted here; tokens only a worker's tokenizer can
+     * count, so an over-long message in tokens is refused by the worker ({@link Cause#INPUT}).
+     */
+    static String overLimit(String text, List<ChatMessage> history, List<TaskBalancer.InputLimits> limits) {
+        int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        for (TaskBalancer.InputLimits l : limits) {
+            if (l.maxInputBytes() > 0 && bytes > l.maxInputBytes()) {
+                return over("the message", bytes, l);
+            }
+        }
+        for (TaskBalancer.InputLimits l : limits) {
+            if (l.maxInputBytes() <= 0 || !answers(l.task())) continue;
+            for (int i = 0; i < history.size(); i++) {
+                int b = history.get(i).getContent().getBytes(StandardCharsets.UTF_8).length;
+                if (b > l.maxInputBytes()) return over("messages[" + i + "].content", b, l);
+            }
+        }
+        return null;
+    }
+
+    private static String over(String what, int bytes, TaskBalancer.InputLimits l) {
+        return what + " is " + bytes + " bytes (UTF-8), over the limit max-input-bytes=" + l.maxInputBytes()
+                + " of stage " + l.task() + " (as its workers describe it)";
+    }
+
     private void runGroup(int index) {
         if (finished.get()) return;
         List<StageGroup> groups = p.settings.stages();
@@ -208,7 +253,7 @@ public final class PlanExecution {
             if (finished.get()) return null;
             StageFailed failed = firstFailure(understanding);
             if (failed != null) {
-                if (!group.getOptional()) {
+                if (!group.getOptional() || failed.cause == Cause.INPUT) {
                     fallbackOrFail(failed);
                     return null;
                 }
@@ -322,6 +367,16 @@ public final class PlanExecution {
             return new StageFailed(task, Cause.NO_ENDPOINT, cause.getMessage());
         }
         Status s = Status.fromThrowable(cause);
+        io.grpc.Metadata trailers = Status.trailersFromThrowable(cause);
+        InputLimitExceeded exceeded = trailers == null ? null : trailers.get(INPUT_LIMIT_EXCEEDED);
+        if (s.getCode() == Status.Code.INVALID_ARGUMENT && exceeded != null) {
+            String unit = exceeded.getLimit().endsWith("tokens") ? "tokens" : "bytes";
+            return new StageFailed(
+                    task,
+                    Cause.INPUT,
+                    exceeded.getField() + " is " + exceeded.getActual() + " " + unit + ", over the limit "
+                            + exceeded.getLimit() + "=" + exceeded.getMax() + " of stage " + task);
+        }
         if (s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
             String budget = callDeadline < deadlineNanos
                     ? "its " + budgetMs(task) + " ms stage budget"
@@ -405,7 +460,7 @@ public final class PlanExecution {
             if (finished.get() || answered) return;
             if (t != null) {
                 StageFailed f = unwrap(t) instanceof StageFailed sf ? sf : new StageFailed(task, Cause.ERROR, "" + t);
-                if (!optional) {
+                if (!optional || f.cause == Cause.INPUT) {
                     fallbackOrFail(f);
                     return;
                 }
@@ -576,6 +631,10 @@ public final class PlanExecution {
     private void fallbackOrFail(StageFailed failure) {
         if (finished.get()) return;
         String reason = failure.getMessage();
+        if (failure.cause == Cause.INPUT) {
+            fail(new Rejection(Rejection.Kind.INVALID_INPUT, reason, 0));
+            return;
+        }
         if (p.settings.fallbackMode().equals(PipelineSettings.MODE_SHED)) {
             fail(new Rejection(
                     failure.cause == Cause.OVERLOAD ? Rejection.Kind.SHED : failure.cause.rejection,

@@ -34,6 +34,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class RealWorkerPipelineTest {
 
+    static final int INTENT_MAX_BYTES = 512;
+    static final int INTENT_MAX_TOKENS = 40;
+
     static WorkerProcess intent;
     static WorkerProcess slots;
     static WorkerProcess generator;
@@ -56,7 +59,12 @@ class RealWorkerPipelineTest {
                   {"name": "opening_hours", "examples": ["when are you open", "what are your opening hours"]},
                   {"name": "greeting", "examples": ["hello", "hi there", "good morning"]}]}""");
         Path models = Path.of("../worker/src/test/resources/models").toAbsolutePath();
-        intent = WorkerProcess.start("it-intent", "classify-intent", "-Dslm.worker.task-config-file=" + intents);
+        intent = WorkerProcess.start(
+                "it-intent",
+                "classify-intent",
+                "-Dslm.worker.task-config-file=" + intents,
+                "-Dslm.worker.limits.max-input-bytes=" + INTENT_MAX_BYTES,
+                "-Dslm.worker.limits.max-input-tokens=" + INTENT_MAX_TOKENS);
         slots = WorkerProcess.start(
                 "it-slots",
                 "extract-slots",
@@ -100,7 +108,13 @@ class RealWorkerPipelineTest {
     }
 
     JsonObject chat(String text) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient()
+        HttpResponse<String> r = send(text);
+        assertEquals(200, r.statusCode(), r.body());
+        return new JsonObject(r.body());
+    }
+
+    HttpResponse<String> send(String text) throws Exception {
+        return HttpClient.newHttpClient()
                 .send(
                         HttpRequest.newBuilder(URI.create(base + "chat"))
                                 .timeout(Duration.ofSeconds(20))
@@ -109,8 +123,6 @@ class RealWorkerPipelineTest {
                                         new JsonObject().put("text", text).encode()))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return new JsonObject(r.body());
     }
 
     static boolean hasStage(JsonObject r, String stage, String status) {
@@ -201,5 +213,39 @@ class RealWorkerPipelineTest {
                 assertTrue(!log.contains(p), p + " in " + w.log());
             }
         }
+    }
+
+    @Test
+    void aMessageOverTheRealClassifiersLimitsIsA400NamingTheLimitAndTheStage() throws Exception {
+        apply(RoutingFiles.table()
+                .task("classify-intent", intent.address())
+                .task("extract-slots", slots.address())
+                .build());
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> runtime.registry()
+                                .balancer("classify-intent")
+                                .inputLimits()
+                                .maxInputBytes()
+                        == INTENT_MAX_BYTES);
+        assertEquals(
+                INTENT_MAX_TOKENS,
+                runtime.registry().balancer("classify-intent").inputLimits().maxInputTokens());
+
+        HttpResponse<String> bytes = send("x".repeat(INTENT_MAX_BYTES + 1));
+        assertEquals(400, bytes.statusCode(), bytes.body());
+        String bytesMessage =
+                new JsonObject(bytes.body()).getJsonObject("error").getString("message");
+        assertTrue(bytesMessage.contains("max-input-bytes=" + INTENT_MAX_BYTES), bytesMessage);
+        assertTrue(bytesMessage.contains("stage classify-intent"), bytesMessage);
+
+        // Under the byte limit, over the token limit: only the worker's tokenizer can tell, and its refusal is a 400.
+        HttpResponse<String> tokens = send("where is my order 12345 ".repeat(8));
+        assertEquals(400, tokens.statusCode(), tokens.body());
+        String tokensMessage =
+                new JsonObject(tokens.body()).getJsonObject("error").getString("message");
+        assertTrue(tokensMessage.contains("max-input-tokens=" + INTENT_MAX_TOKENS), tokensMessage);
+        assertTrue(tokensMessage.contains("stage classify-intent"), tokensMessage);
+
+        assertEquals("order_status", chat("where is my order 12345").getString("intent"));
     }
 }

@@ -240,6 +240,112 @@ class RouterFrontsTest {
     }
 
     @Test
+    void aMessageOverAStagesDescribedByteLimitIsA400NamingTheLimitAndTheStageAndIsNotSentOn() throws Exception {
+        b.maxInputBytes = 64;
+        b.maxInputTokens = 16;
+        apply(RoutingFiles.table()
+                .task("classify-intent", b.address())
+                .task("extract-slots", a.address())
+                .task("generate", a.address())
+                .build());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> runtime.registry()
+                                .balancer("classify-intent")
+                                .inputLimits()
+                                .maxInputBytes()
+                        == 64);
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(base + "router/routing-table"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonObject limits =
+                new JsonObject(r.body()).getJsonObject("input_limits").getJsonObject("classify-intent");
+        assertEquals(64, limits.getInteger("max_input_bytes"), r.body());
+        assertEquals(16, limits.getInteger("max_input_tokens"), r.body());
+
+        // 40 characters, 80 bytes: the limit is in UTF-8 bytes, as the worker counts.
+        HttpResponse<String> simple =
+                post("/chat", new JsonObject().put("text", "ü".repeat(40)).encode());
+        assertEquals(400, simple.statusCode(), simple.body());
+        assertEquals("context_length_exceeded", error(simple).getString("code"), simple.body());
+        assertEquals("text", error(simple).getString("param"), simple.body());
+        assertTrue(error(simple).getString("message").contains("max-input-bytes=64"), simple.body());
+        assertTrue(error(simple).getString("message").contains("stage classify-intent"), simple.body());
+        HttpResponse<String> openAi = post(
+                "/v1/chat/completions",
+                new JsonObject()
+                        .put("model", "test-fleet")
+                        .put(
+                                "messages",
+                                new io.vertx.core.json.JsonArray()
+                                        .add(new JsonObject()
+                                                .put("role", "user")
+                                                .put("content", "x".repeat(65))))
+                        .encode());
+        assertEquals(400, openAi.statusCode(), openAi.body());
+        assertEquals("invalid_request_error", error(openAi).getString("type"), openAi.body());
+        assertEquals("messages", error(openAi).getString("param"), openAi.body());
+        assertEquals(0, b.classifyCalls.get() + a.slotsCalls.get() + a.generateCalls.get(), "nothing was sent on");
+
+        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", 29180)
+                .usePlaintext()
+                .build();
+        try {
+            StatusRuntimeException e =
+                    assertThrows(StatusRuntimeException.class, () -> RouterServiceGrpc.newBlockingStub(ch)
+                            .withDeadlineAfter(10, TimeUnit.SECONDS)
+                            .chat(ChatRequest.newBuilder()
+                                    .setText("x".repeat(65))
+                                    .build())
+                            .forEachRemaining(ev -> {}));
+            assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+            assertTrue(
+                    e.getStatus().getDescription().contains("max-input-bytes=64"),
+                    e.getStatus().toString());
+        } finally {
+            ch.shutdownNow();
+        }
+        assertEquals(200, post("/chat", "{\"text\":\"where is order 12345\"}").statusCode());
+    }
+
+    @Test
+    void aWorkerThatRefusesTheInputAsOverItsTokenLimitIsA400EvenInAnOptionalStage() throws Exception {
+        a.refuseInput = dev.slm.fleet.proto.v1.InputLimitExceeded.newBuilder()
+                .setField("text")
+                .setLimit("max-input-tokens")
+                .setMax(8)
+                .setActual(12)
+                .build();
+        HttpResponse<String> r = post("/chat", "{\"text\":\"where is my order 12345 please tell me\"}");
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(error(r).getString("message").contains("max-input-tokens=8"), r.body());
+        assertTrue(error(r).getString("message").contains("12 tokens"), r.body());
+
+        a.refuseInput = null;
+        apply(RoutingFiles.table()
+                .task("classify-intent", a.address())
+                .task("extract-slots", a.address())
+                .task("generate", b.address())
+                .build());
+        b.refuseInput = dev.slm.fleet.proto.v1.InputLimitExceeded.newBuilder()
+                .setField("prompt")
+                .setLimit("max-input-tokens")
+                .setMax(256)
+                .setActual(300)
+                .build();
+        HttpResponse<String> optional = post("/chat", "{\"text\":\"where is my order 12345\"}");
+        assertEquals(400, optional.statusCode(), optional.body());
+        assertTrue(error(optional).getString("message").contains("of stage generate"), optional.body());
+
+        // INVALID_ARGUMENT without the trailer is not the client's input: the router's outage rules apply.
+        b.refuseInput = null;
+        b.generateMode = GenerateMode.NORMAL;
+        a.failUnary = Status.INVALID_ARGUMENT.withDescription("fake: unknown slot name");
+        HttpResponse<String> ours = post("/chat", "{\"text\":\"where is my order 12345\"}");
+        assertNotEquals(400, ours.statusCode(), ours.body());
+    }
+
+    @Test
     void lowIntentConfidenceIsAnsweredByTheFallbackTemplate() throws Exception {
         a.confidence = 0.2f;
         JsonObject r = chat("mumble");

@@ -2,6 +2,8 @@ package dev.slm.fleet.router.testing;
 
 import dev.slm.fleet.proto.v1.ClassifyRequest;
 import dev.slm.fleet.proto.v1.ClassifyResponse;
+import dev.slm.fleet.proto.v1.DescribeRequest;
+import dev.slm.fleet.proto.v1.DescribeResponse;
 import dev.slm.fleet.proto.v1.EmbedRequest;
 import dev.slm.fleet.proto.v1.EmbedResponse;
 import dev.slm.fleet.proto.v1.Embedding;
@@ -11,10 +13,13 @@ import dev.slm.fleet.proto.v1.FinishReason;
 import dev.slm.fleet.proto.v1.GenerateChunk;
 import dev.slm.fleet.proto.v1.GenerateRequest;
 import dev.slm.fleet.proto.v1.InferenceServiceGrpc;
+import dev.slm.fleet.proto.v1.InputLimitExceeded;
 import dev.slm.fleet.proto.v1.Slot;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -53,8 +58,15 @@ public final class FakeInferenceService extends InferenceServiceGrpc.InferenceSe
     public volatile long tokenDelayMs = 0;
     public volatile GenerateMode generateMode = GenerateMode.NORMAL;
     public volatile Status failUnary;
+    /** What Describe reports; 0 = no limit. */
+    public volatile int maxInputBytes;
+
+    public volatile int maxInputTokens;
+    /** When set, classify, extract-slots and generate refuse the input as a worker over its limit does. */
+    public volatile InputLimitExceeded refuseInput;
 
     public final AtomicInteger classifyCalls = new AtomicInteger();
+    public final AtomicInteger describeCalls = new AtomicInteger();
     public final AtomicInteger slotsCalls = new AtomicInteger();
     public final AtomicInteger generateCalls = new AtomicInteger();
     public final AtomicInteger generateCancelled = new AtomicInteger();
@@ -87,8 +99,35 @@ public final class FakeInferenceService extends InferenceServiceGrpc.InferenceSe
     }
 
     @Override
+    public void describe(DescribeRequest request, StreamObserver<DescribeResponse> out) {
+        describeCalls.incrementAndGet();
+        out.onNext(DescribeResponse.newBuilder()
+                .setMaxInputBytes(maxInputBytes)
+                .setMaxInputTokens(maxInputTokens)
+                .build());
+        out.onCompleted();
+    }
+
+    private boolean refused(StreamObserver<?> out) {
+        InputLimitExceeded x = refuseInput;
+        if (x == null) {
+            return false;
+        }
+        Metadata trailers = new Metadata();
+        trailers.put(ProtoUtils.keyForProto(InputLimitExceeded.getDefaultInstance()), x);
+        out.onError(Status.INVALID_ARGUMENT
+                .withDescription(
+                        x.getField() + " is " + x.getActual() + ", over the limit " + x.getLimit() + "=" + x.getMax())
+                .asRuntimeException(trailers));
+        return true;
+    }
+
+    @Override
     public void classify(ClassifyRequest request, StreamObserver<ClassifyResponse> out) {
         classifyCalls.incrementAndGet();
+        if (refused(out)) {
+            return;
+        }
         if (failUnary != null) {
             out.onError(failUnary.asRuntimeException());
             return;
@@ -104,6 +143,9 @@ public final class FakeInferenceService extends InferenceServiceGrpc.InferenceSe
     @Override
     public void extractSlots(ExtractSlotsRequest request, StreamObserver<ExtractSlotsResponse> out) {
         slotsCalls.incrementAndGet();
+        if (refused(out)) {
+            return;
+        }
         if (failUnary != null) {
             out.onError(failUnary.asRuntimeException());
             return;
@@ -134,6 +176,9 @@ public final class FakeInferenceService extends InferenceServiceGrpc.InferenceSe
                 .incrementAndGet();
         ServerCallStreamObserver<GenerateChunk> out = (ServerCallStreamObserver<GenerateChunk>) responses;
         out.setOnCancelHandler(generateCancelled::incrementAndGet);
+        if (refused(out)) {
+            return;
+        }
         switch (generateMode) {
             case FAIL_UNAVAILABLE ->
                 out.onError(

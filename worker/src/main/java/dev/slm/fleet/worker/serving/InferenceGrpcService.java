@@ -13,6 +13,7 @@ import dev.slm.fleet.proto.v1.FinishReason;
 import dev.slm.fleet.proto.v1.GenerateChunk;
 import dev.slm.fleet.proto.v1.GenerateRequest;
 import dev.slm.fleet.proto.v1.InferenceServiceGrpc;
+import dev.slm.fleet.proto.v1.InputLimitExceeded;
 import dev.slm.fleet.proto.v1.Priority;
 import dev.slm.fleet.proto.v1.RequestMeta;
 import dev.slm.fleet.proto.v1.ScoredIntent;
@@ -29,7 +30,9 @@ import dev.slm.fleet.worker.task.SlotExtractor;
 import dev.slm.fleet.worker.task.SlotMatch;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
@@ -434,12 +437,13 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
 
                 private Status failure(RuntimeException e) {
                     Status status;
-                    if (e instanceof InvalidInputException) {
+                    if (e instanceof InvalidInputException invalid) {
                         status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
-                    } else {
-                        status = Status.INTERNAL.withDescription("inference failed: " + e.getMessage());
-                        Logger.getLogger(InferenceGrpcService.class).error("inference failed", e);
+                        safeError(observer, status, trailers(invalid));
+                        return status;
                     }
+                    status = Status.INTERNAL.withDescription("inference failed: " + e.getMessage());
+                    Logger.getLogger(InferenceGrpcService.class).error("inference failed", e);
                     safeError(observer, status);
                     return status;
                 }
@@ -460,7 +464,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         try {
             work = prepare.prepare(new Call(task, meta, observer, received, deadline, Context.current()));
         } catch (InvalidInputException e) {
-            reject(observer, Status.INVALID_ARGUMENT.withDescription(e.getMessage()), task, meta);
+            reject(observer, e, task, meta);
             return;
         }
         submit(task, meta, observer, runtime.batching().enabled() ? work : work::run);
@@ -506,7 +510,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
                     .checkText(
                             task == Task.TASK_GENERATE ? "prompt" : task == Task.TASK_EMBED ? "texts" : "text", text);
         } catch (InvalidInputException e) {
-            reject(observer, Status.INVALID_ARGUMENT.withDescription(e.getMessage()), task, meta);
+            reject(observer, e, task, meta);
             return false;
         }
         return true;
@@ -588,7 +592,7 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
             stages.inference().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         } catch (InvalidInputException e) {
             status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
-            safeError(observer, status);
+            safeError(observer, status, trailers(e));
         } catch (RuntimeException e) {
             status = Status.INTERNAL.withDescription("inference failed: " + e.getMessage());
             Logger.getLogger(InferenceGrpcService.class).error("inference failed", e);
@@ -607,9 +611,29 @@ public class InferenceGrpcService extends InferenceServiceGrpc.InferenceServiceI
         finish(task, meta, System.nanoTime(), status, status.getDescription());
     }
 
+    private void reject(StreamObserver<?> observer, InvalidInputException e, Task task, RequestMeta meta) {
+        Status status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+        safeError(observer, status, trailers(e));
+        finish(task, meta, System.nanoTime(), status, status.getDescription());
+    }
+
+    /** The trailer that tells the caller its input is over a limit of Describe (see worker.proto). */
+    static final Metadata.Key<InputLimitExceeded> INPUT_LIMIT_EXCEEDED =
+            ProtoUtils.keyForProto(InputLimitExceeded.getDefaultInstance());
+
+    private static Metadata trailers(InvalidInputException e) {
+        Metadata trailers = new Metadata();
+        e.exceeded().ifPresent(x -> trailers.put(INPUT_LIMIT_EXCEEDED, x));
+        return trailers;
+    }
+
     private static void safeError(StreamObserver<?> observer, Status status) {
+        safeError(observer, status, null);
+    }
+
+    private static void safeError(StreamObserver<?> observer, Status status, Metadata trailers) {
         try {
-            observer.onError(status.asRuntimeException());
+            observer.onError(status.asRuntimeException(trailers));
         } catch (IllegalStateException ignored) {
             // the call is already closed (client went away)
         }

@@ -1,5 +1,6 @@
 package dev.slm.fleet.worker.task;
 
+import dev.slm.fleet.proto.v1.InputLimitExceeded;
 import dev.slm.fleet.worker.model.TextTokenizer;
 import java.nio.charset.StandardCharsets;
 
@@ -16,16 +17,25 @@ public record Limits(int maxInputBytes, int maxInputTokens, int maxBatch, int ma
         }
         int bytes = text.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > maxInputBytes) {
-            throw new InvalidInputException(
-                    field + " is " + bytes + " bytes, over the limit max-input-bytes=" + maxInputBytes);
+            throw over(field, bytes, "bytes", "max-input-bytes", maxInputBytes);
         }
     }
 
     public TextTokenizer.Tokens checkTokens(String field, TextTokenizer.Tokens tokens) {
         if (tokens.length() > maxInputTokens) {
-            throw new InvalidInputException(
-                    field + " is " + tokens.length() + " tokens, over the limit max-input-tokens=" + maxInputTokens);
+            throw over(field, tokens.length(), "tokens", "max-input-tokens", maxInputTokens);
         }
         return tokens;
+    }
+
+    private static InvalidInputException over(String field, int actual, String unit, String limit, int max) {
+        return new InvalidInputException(
+                field + " is " + actual + " " + unit + ", over the limit " + limit + "=" + max,
+                InputLimitExceeded.newBuilder()
+                        .setField(field)
+                        .setLimit(limit)
+                        .setMax(max)
+                        .setActual(actual)
+                        .build());
     }
 }

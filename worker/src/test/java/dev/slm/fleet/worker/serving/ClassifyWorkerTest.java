@@ -11,6 +11,7 @@ import dev.slm.fleet.proto.v1.ClassifyResponse;
 import dev.slm.fleet.proto.v1.DescribeRequest;
 import dev.slm.fleet.proto.v1.DescribeResponse;
 import dev.slm.fleet.proto.v1.EmbedRequest;
+import dev.slm.fleet.proto.v1.InputLimitExceeded;
 import dev.slm.fleet.proto.v1.Priority;
 import dev.slm.fleet.proto.v1.RequestMeta;
 import dev.slm.fleet.proto.v1.Task;
@@ -103,6 +104,18 @@ class ClassifyWorkerTest {
         assertTrue(
                 big.getStatus().getDescription().contains("max-input-bytes=256"),
                 big.getStatus().getDescription());
+        var key = io.grpc.protobuf.ProtoUtils.keyForProto(InputLimitExceeded.getDefaultInstance());
+        assertEquals(
+                InputLimitExceeded.newBuilder()
+                        .setField("text")
+                        .setLimit("max-input-bytes")
+                        .setMax(256)
+                        .setActual(300)
+                        .build(),
+                big.getTrailers().get(key),
+                "an input over a limit of Describe says which, for the router");
+        assertEquals(
+                null, empty.getTrailers() == null ? null : empty.getTrailers().get(key));
         StatusRuntimeException otherTask = error(() ->
                 client.inference.embed(EmbedRequest.newBuilder().addTexts("hi").build()));
         assertEquals(Status.Code.UNIMPLEMENTED, otherTask.getStatus().getCode());
