@@ -13,7 +13,6 @@ public final class Tasks {
     public static final String EXTRACT_SLOTS = Task.EXTRACT_SLOTS.value();
     public static final String EMBED = Task.EMBED.value();
     public static final String GENERATE = Task.GENERATE.value();
-    public static final String RERANK = Task.RERANK.value();
     public static final String CUSTOM = Task.CUSTOM.value();
 
     /** Router steps reported in the summary beside the worker tasks. */

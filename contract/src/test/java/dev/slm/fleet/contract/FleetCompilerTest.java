@@ -107,6 +107,26 @@ class FleetCompilerTest {
     }
 
     @Test
+    void rerankLeftTheApiAndIsRefusedAsATask() {
+        assertThatThrownBy(() -> FleetManifest.parse(
+                        """
+                        kind: SlmCluster
+                        metadata: {name: c}
+                        spec: {}
+                        ---
+                        kind: SlmWorker
+                        metadata: {name: r}
+                        spec:
+                          cluster: c
+                          task: rerank
+                          model: {uri: "builtin:all-minilm-l6-v2-q", sha256: "%s", quantization: int8}
+                          hardware: {class: cpu}
+                        """
+                                .formatted("a".repeat(64))))
+                .hasMessageContaining("rerank");
+    }
+
+    @Test
     void anUnknownFieldIsRefusedNamingIt() {
         assertThatThrownBy(
                         () -> FleetManifest.parse(

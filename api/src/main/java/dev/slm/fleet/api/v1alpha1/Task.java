@@ -2,7 +2,10 @@ package dev.slm.fleet.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
-/** What an SlmWorker pool serves; the JSON value is the one used in SlmWorker.spec.task and in the routing table. */
+/**
+ * What an SlmWorker pool serves; the JSON value is the one used in SlmWorker.spec.task and in the routing table.
+ * {@code custom}: a pool of the user's own image that serves InferenceService.Generate (docs/api.md, "Custom tasks").
+ */
 public enum Task {
     @JsonProperty("classify-intent")
     CLASSIFY_INTENT("classify-intent", dev.slm.fleet.proto.v1.Task.TASK_CLASSIFY_INTENT),
@@ -12,8 +15,6 @@ public enum Task {
     EMBED("embed", dev.slm.fleet.proto.v1.Task.TASK_EMBED),
     @JsonProperty("generate")
     GENERATE("generate", dev.slm.fleet.proto.v1.Task.TASK_GENERATE),
-    @JsonProperty("rerank")
-    RERANK("rerank", dev.slm.fleet.proto.v1.Task.TASK_RERANK),
     @JsonProperty("custom")
     CUSTOM("custom", dev.slm.fleet.proto.v1.Task.TASK_CUSTOM);
 

@@ -11,7 +11,7 @@ public interface WorkerConfig {
     @WithDefault("worker-local")
     String name();
 
-    /** classify-intent | extract-slots | embed | generate | rerank | custom */
+    /** classify-intent | extract-slots | embed | generate (custom is refused: a custom pool runs its own image) */
     @WithDefault("classify-intent")
     String task();
 

@@ -13,7 +13,6 @@ public final class Tasks {
             case "extract-slots" -> Task.TASK_EXTRACT_SLOTS;
             case "embed" -> Task.TASK_EMBED;
             case "generate" -> Task.TASK_GENERATE;
-            case "rerank" -> Task.TASK_RERANK;
             case "custom" -> Task.TASK_CUSTOM;
             default ->
                 throw new IllegalArgumentException("unknown slm.worker.task '" + name
@@ -27,7 +26,6 @@ public final class Tasks {
             case TASK_EXTRACT_SLOTS -> "extract-slots";
             case TASK_EMBED -> "embed";
             case TASK_GENERATE -> "generate";
-            case TASK_RERANK -> "rerank";
             case TASK_CUSTOM -> "custom";
             default -> "unspecified";
         };

@@ -86,13 +86,13 @@ class TaskEngineFactoryTest {
                         ModelSpec.of("builtin:all-minilm-l6-v2-q"),
                         TaskParameters.getDefaultInstance()));
         assertTrue(notLm.getMessage().contains("not a causal LM"), notLm.getMessage());
-        ModelLoadException rerank = assertThrows(
+        ModelLoadException custom = assertThrows(
                 ModelLoadException.class,
                 () -> build(
-                        Task.TASK_RERANK,
+                        Task.TASK_CUSTOM,
                         ModelSpec.of(TestModels.TINY_LM).withTokenizer(TestModels.TINY_LM_TOKENIZER),
                         TaskParameters.getDefaultInstance()));
-        assertTrue(rerank.getMessage().contains("not served"), rerank.getMessage());
+        assertTrue(custom.getMessage().contains("not served"), custom.getMessage());
     }
 
     @Test
@@ -115,9 +115,10 @@ class TaskEngineFactoryTest {
 
     @Test
     void taskNamesRoundTripAndUnknownNamesAreRefused() {
-        for (String name : List.of("classify-intent", "extract-slots", "embed", "generate", "rerank", "custom")) {
+        for (String name : List.of("classify-intent", "extract-slots", "embed", "generate", "custom")) {
             assertEquals(name, Tasks.name(Tasks.parse(name)));
         }
         assertThrows(IllegalArgumentException.class, () -> Tasks.parse("translate"));
+        assertThrows(IllegalArgumentException.class, () -> Tasks.parse("rerank"));
     }
 }
