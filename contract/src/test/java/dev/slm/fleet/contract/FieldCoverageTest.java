@@ -62,7 +62,10 @@ class FieldCoverageTest {
             Map.entry("SlmClusterSpec.retrieval", COMPILE + " (Pipeline.ensureIndex, PlanExecution.retrieve)"),
             Map.entry("RetrievalSpec.topK", COMPILE + " (PlanExecution.retrieve)"),
             Map.entry("RetrievalSpec.documents", COMPILE + " (VectorIndex)"),
-            Map.entry("RetrievalSpec.configMapName", "operator SlmClusterReconciler.knowledgeBase / FleetManifest"),
+            Map.entry(
+                    "RetrievalSpec.configMapName",
+                    "operator EventSources.knowledgeBases (watched) + SlmClusterReconciler.knowledgeBase / FleetManifest;"
+                            + " router RouterRuntime.reloadPipeline"),
             Map.entry("DocumentSpec.id", COMPILE),
             Map.entry("DocumentSpec.text", COMPILE + " (GenerateRequest.facts)"),
             Map.entry("DocumentSpec.slots", COMPILE + " (an extracted slot selects the document)"),

@@ -58,11 +58,19 @@ public class RouterRuntime {
     @ConfigProperty(name = "slm.router.limits.max-message-chars", defaultValue = "8192")
     int maxMessageChars;
 
+    /** How often the pipeline file is re-read for a new knowledge base (a mounted ConfigMap changes in place). */
+    @ConfigProperty(name = "slm.router.pipeline-reload-interval", defaultValue = "1s")
+    Duration pipelineReloadInterval;
+
     private RouterMetrics metrics;
     private EndpointRegistry registry;
     private Pipeline pipeline;
     private RoutingTableSource source;
     private final AtomicLong tableUpdates = new AtomicLong();
+    private final AtomicLong knowledgeBaseReloads = new AtomicLong();
+    private final AtomicLong pipelineFileChanges = new AtomicLong();
+    private java.util.concurrent.ScheduledExecutorService pipelineWatch;
+    private String pipelineContent;
 
     void onStart(@Observes StartupEvent event) {
         init();
@@ -81,10 +89,9 @@ public class RouterRuntime {
         if (pipeline != null) {
             return;
         }
-        PipelineSettings settings = pipelineFile
-                .filter(f -> !f.isBlank())
-                .map(f -> PipelineSettings.load(Path.of(f)))
-                .orElseGet(RouterRuntime::defaultPipeline);
+        Optional<Path> file = pipelineFile.filter(f -> !f.isBlank()).map(Path::of);
+        pipelineContent = file.map(RouterRuntime::read).orElse(null);
+        PipelineSettings settings = file.map(PipelineSettings::load).orElseGet(RouterRuntime::defaultPipeline);
         metrics = new RouterMetrics(meterRegistry);
         BalancingPolicy fallbackPolicy = BalancingPolicy.parse(defaultBalancing);
         registry = new EndpointRegistry(task -> ConfigProvider.getConfig()
@@ -92,6 +99,7 @@ public class RouterRuntime {
                 .map(BalancingPolicy::parse)
                 .orElse(fallbackPolicy));
         pipeline = new Pipeline(settings, registry, new HealthPolicy(failureThreshold, coolOff), metrics);
+        file.ifPresent(this::watchPipeline);
         if (routingFile.isPresent() && !routingFile.get().isBlank()) {
             source = new FileRoutingTableSource(Path.of(routingFile.get()));
         } else if (routingConfigMap.isPresent() && !routingConfigMap.get().isBlank()) {
@@ -113,7 +121,74 @@ public class RouterRuntime {
         pipeline.ensureIndex();
     }
 
+    private static String read(Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Re-reads the pipeline file: a new knowledge base (retrieval's documents, topK) is taken while serving and the
+     * index rebuilt; any other change waits for a restart (the operator rolls the router's pods for those).
+     */
+    private void watchPipeline(Path file) {
+        pipelineWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pipeline-file-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(50, pipelineReloadInterval.toMillis());
+        pipelineWatch.scheduleWithFixedDelay(
+                () -> reloadPipeline(file), period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    synchronized void reloadPipeline(Path file) {
+        String content = read(file);
+        if (content == null || content.equals(pipelineContent)) return;
+        pipelineContent = content;
+        pipelineFileChanges.incrementAndGet();
+        dev.slm.fleet.proto.v1.PipelineConfig next;
+        try {
+            next = dev.slm.fleet.contract.ConfigCodec.pipeline(content);
+        } catch (RuntimeException e) {
+            LOG.warnf("pipeline file %s rejected (%s); keeping the running pipeline", file, e.getMessage());
+            return;
+        }
+        var current = pipeline.settings().config().toBuilder()
+                .setRetrieval(pipeline.retrieval())
+                .build();
+        if (!dev.slm.fleet.contract.KnowledgeBase.onlyItChanged(current, next)) {
+            LOG.warnf(
+                    "pipeline file %s changed beyond the knowledge base; the change applies when the router "
+                            + "restarts (the operator rolls its pods for it)",
+                    file);
+            return;
+        }
+        if (pipeline.updateRetrieval(next.getRetrieval())) {
+            knowledgeBaseReloads.incrementAndGet();
+            LOG.infof(
+                    "knowledge base reloaded from %s: %d documents, topK %d",
+                    file,
+                    next.getRetrieval().getDocumentsCount(),
+                    next.getRetrieval().getTopK());
+        }
+    }
+
+    public long knowledgeBaseReloads() {
+        return knowledgeBaseReloads.get();
+    }
+
+    /** How many times the pipeline file's content changed since start (taken or not). */
+    public long pipelineFileChanges() {
+        return pipelineFileChanges.get();
+    }
+
     void onStop(@Observes ShutdownEvent event) {
+        if (pipelineWatch != null) {
+            pipelineWatch.shutdownNow();
+        }
         if (source != null) {
             source.close();
         }

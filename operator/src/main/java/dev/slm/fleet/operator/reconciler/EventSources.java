@@ -10,10 +10,13 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSetStatus;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /** The informer event sources of both reconcilers and the filters that keep changes nobody reads from waking them. */
 final class EventSources {
@@ -107,6 +110,35 @@ final class EventSources {
 
     private static String podIp(Pod p) {
         return p.getStatus() == null ? null : p.getStatus().getPodIP();
+    }
+
+    static final String KNOWLEDGE_BASE = "knowledge-base";
+
+    static String knowledgeBaseName(dev.slm.fleet.api.v1alpha1.SlmCluster cluster) {
+        var retrieval = cluster.getSpec() == null ? null : cluster.getSpec().retrieval;
+        return retrieval == null ? null : retrieval.configMapName;
+    }
+
+    /**
+     * The knowledge-base ConfigMaps (spec.retrieval.configMapName, the user's own, unlabelled): a ConfigMap wakes the
+     * clusters of its namespace that name it, when its data changes. Caches the ConfigMaps of the watched namespaces.
+     */
+    static InformerEventSource<io.fabric8.kubernetes.api.model.ConfigMap, dev.slm.fleet.api.v1alpha1.SlmCluster>
+            knowledgeBases(EventSourceContext<dev.slm.fleet.api.v1alpha1.SlmCluster> context) {
+        SecondaryToPrimaryMapper<io.fabric8.kubernetes.api.model.ConfigMap> mapper = cm -> context.getPrimaryCache()
+                .list(cm.getMetadata().getNamespace())
+                .filter(c -> cm.getMetadata().getName().equals(knowledgeBaseName(c)))
+                .map(ResourceID::fromResource)
+                .collect(Collectors.toSet());
+        return new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(
+                                io.fabric8.kubernetes.api.model.ConfigMap.class,
+                                dev.slm.fleet.api.v1alpha1.SlmCluster.class)
+                        .withName(KNOWLEDGE_BASE)
+                        .withSecondaryToPrimaryMapper(mapper)
+                        .withOnUpdateFilter((next, previous) -> !Objects.equals(next.getData(), previous.getData()))
+                        .build(),
+                context);
     }
 
     /** A node's update matters when its readiness, labels, capacity, taints or cordon change (not heartbeats). */

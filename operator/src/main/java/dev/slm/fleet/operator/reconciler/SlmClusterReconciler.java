@@ -191,6 +191,7 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
                 new SharedEventSource.Filters<>(n -> true, EventSources::relevantChange, n -> true));
         return List.of(
                 workers,
+                EventSources.knowledgeBases(context),
                 pods,
                 nodes,
                 EventSources.owned(ConfigMap.class, ROUTER_SELECTOR, SlmCluster.class, context),
@@ -228,7 +229,7 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
         boolean changed = previous.isEmpty() || !previous.get().getContentHash().equals(table.getContentHash());
         String routingJson =
                 changed ? RoutingTables.json(table) : routingCm.get().getData().get(Labels.ROUTING_KEY);
-        var pipeline = RouterResources.pipelineConfig(cluster, workers, knowledgeBase(client, cluster));
+        var pipeline = RouterResources.pipelineConfig(cluster, workers, knowledgeBase(context, cluster));
         new ClusterDependents.Plan(routingJson, pipeline, config).putInto(context);
         Optional<Deployment> routerDeployment = named(context, Deployment.class, Labels.routerName(name));
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
@@ -368,15 +369,13 @@ public class SlmClusterReconciler implements Reconciler<SlmCluster> {
         return SlmWorkerReconciler.conditionTrue(w, type);
     }
 
-    /** The entries of spec.retrieval.configMapName; none while it does not exist. */
-    private static Map<String, String> knowledgeBase(
-            io.fabric8.kubernetes.client.KubernetesClient client, SlmCluster cluster) {
-        var retrieval = cluster.getSpec() == null ? null : cluster.getSpec().retrieval;
-        if (retrieval == null || retrieval.configMapName == null) return Map.of();
-        ConfigMap cm = client.configMaps()
-                .inNamespace(cluster.getMetadata().getNamespace())
-                .withName(retrieval.configMapName)
-                .get();
-        return cm == null || cm.getData() == null ? Map.of() : cm.getData();
+    /** spec.retrieval.configMapName's entries, from the watched cache: a change reconciles the cluster. */
+    private static Map<String, String> knowledgeBase(Context<SlmCluster> context, SlmCluster cluster) {
+        String name = EventSources.knowledgeBaseName(cluster);
+        if (name == null) return Map.of();
+        return cache(context, ConfigMap.class, EventSources.KNOWLEDGE_BASE)
+                .get(new ResourceID(name, cluster.getMetadata().getNamespace()))
+                .map(ConfigMap::getData)
+                .orElse(Map.of());
     }
 }

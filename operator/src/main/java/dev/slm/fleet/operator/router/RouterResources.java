@@ -156,7 +156,6 @@ public final class RouterResources {
     public static Deployment deployment(SlmCluster cluster, PipelineConfig pipeline, OperatorConfig config) {
         String name = cluster.getMetadata().getName();
         RouterSpec router = cluster.getSpec().router == null ? new RouterSpec() : cluster.getSpec().router;
-        String pipelineJson = ConfigCodec.json(pipeline);
         return new DeploymentBuilder()
                 .withMetadata(meta(cluster, routerName(name)))
                 .withNewSpec()
@@ -167,7 +166,11 @@ public final class RouterResources {
                 .withNewTemplate()
                 .withNewMetadata()
                 .withLabels(labels(cluster))
-                .withAnnotations(Map.of(CONFIG_HASH, WorkerResources.sha256(pipelineJson)))
+                .withAnnotations(Map.of(
+                        CONFIG_HASH,
+                        WorkerResources.sha256(
+                                // The knowledge base is reloaded by the router: its edits roll no pods.
+                                ConfigCodec.json(dev.slm.fleet.contract.KnowledgeBase.without(pipeline)))))
                 .endMetadata()
                 .withNewSpec()
                 .withServiceAccountName(routerName(name))

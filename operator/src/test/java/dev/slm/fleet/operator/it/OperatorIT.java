@@ -380,6 +380,55 @@ class OperatorIT {
         assertThat(operator.writes.since(mark, ns)).isEmpty();
     }
 
+    @Test
+    void aKnowledgeBaseEditReachesThePipelineWithoutRollingTheRouter() {
+        kube.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                        .withNewMetadata()
+                        .withName("kb")
+                        .withNamespace(ns)
+                        .endMetadata()
+                        .addToData("hours", "Open 9 to 5.")
+                        .build())
+                .create();
+        SlmCluster c = cluster(ns, "chat", ns);
+        var understand = new dev.slm.fleet.api.v1alpha1.StageSpec();
+        understand.tasks = List.of(Task.CLASSIFY_INTENT, Task.EMBED);
+        c.getSpec().pipeline = List.of(understand);
+        c.getSpec().retrieval = new dev.slm.fleet.api.v1alpha1.RetrievalSpec();
+        c.getSpec().retrieval.configMapName = "kb";
+        kube.resource(c).create();
+        awaitUp().until(() -> pipelineJson("chat").contains("Open 9 to 5."));
+        awaitUp().until(() -> routerDeployment("chat") != null);
+        var before = routerDeployment("chat");
+
+        kube.configMaps().inNamespace(ns).withName("kb").edit(cm -> {
+            cm.getData().put("hours", "Open 8 to 8.");
+            return cm;
+        });
+        awaitUp().until(() -> pipelineJson("chat").contains("Open 8 to 8."));
+        var after = routerDeployment("chat");
+        assertThat(after.getMetadata().getGeneration())
+                .as("the router reloads the knowledge base from its file; its pods are not rolled")
+                .isEqualTo(before.getMetadata().getGeneration());
+        assertThat(after.getSpec().getTemplate()).isEqualTo(before.getSpec().getTemplate());
+    }
+
+    private String pipelineJson(String cluster) {
+        var cm = kube.configMaps()
+                .inNamespace(ns)
+                .withName(Labels.pipelineConfigMap(cluster))
+                .get();
+        return cm == null || cm.getData() == null ? "" : cm.getData().getOrDefault(Labels.PIPELINE_KEY, "");
+    }
+
+    private io.fabric8.kubernetes.api.model.apps.Deployment routerDeployment(String cluster) {
+        return kube.apps()
+                .deployments()
+                .inNamespace(ns)
+                .withName(Labels.routerName(cluster))
+                .get();
+    }
+
     private long reconciles() {
         return dev.slm.fleet.operator.OperatorMetrics.reconciles("slmcluster")
                 + dev.slm.fleet.operator.OperatorMetrics.reconciles("slmworker");

@@ -52,6 +52,27 @@ class RouterResourcesTest {
     }
 
     @Test
+    void aKnowledgeBaseChangeLeavesTheRouterPodsAloneAndAStageChangeRollsThem() {
+        SlmCluster c = Fixtures.cluster("chat");
+        c.getSpec().retrieval = new dev.slm.fleet.api.v1alpha1.RetrievalSpec();
+        c.getSpec().retrieval.configMapName = "kb";
+        c.getSpec().pipeline = null; // the default plan embeds when retrieval is set
+        java.util.function.Function<PipelineConfig, String> hash =
+                p -> RouterResources.deployment(c, p, OperatorConfig.defaults())
+                        .getSpec()
+                        .getTemplate()
+                        .getMetadata()
+                        .getAnnotations()
+                        .get(Labels.CONFIG_HASH);
+        PipelineConfig before = RouterResources.pipelineConfig(c, java.util.List.of(), Map.of("hours", "9 to 5"));
+        PipelineConfig after = RouterResources.pipelineConfig(c, java.util.List.of(), Map.of("hours", "8 to 8"));
+        assertThat(after).isNotEqualTo(before);
+        assertThat(hash.apply(after)).isEqualTo(hash.apply(before));
+        assertThat(hash.apply(before.toBuilder().setConfidenceThreshold(0.9f).build()))
+                .isNotEqualTo(hash.apply(before));
+    }
+
+    @Test
     void routerLivenessWaitsForAStartupProbeThatAllowsASlowJvmStart() {
         var container = RouterResources.deployment(Fixtures.cluster("chat"), OperatorConfig.defaults())
                 .getSpec()

@@ -9,6 +9,7 @@ import dev.slm.fleet.proto.v1.Embedding;
 import dev.slm.fleet.proto.v1.ExtractSlotsRequest;
 import dev.slm.fleet.proto.v1.ExtractSlotsResponse;
 import dev.slm.fleet.proto.v1.RequestMeta;
+import dev.slm.fleet.proto.v1.Retrieval;
 import dev.slm.fleet.router.balancing.EndpointRegistry;
 import dev.slm.fleet.router.balancing.EndpointState;
 import dev.slm.fleet.router.balancing.HealthPolicy;
@@ -51,6 +52,7 @@ public final class Pipeline implements AutoCloseable {
     final Map<String, StageGate> gates = new HashMap<>();
     final ScheduledExecutorService timer;
     private final AtomicReference<VectorIndex> index = new AtomicReference<>();
+    private final AtomicReference<Retrieval> retrieval = new AtomicReference<>();
     private final AtomicBoolean indexBuilding = new AtomicBoolean();
 
     public Pipeline(PipelineSettings settings, EndpointRegistry registry, HealthPolicy health, RouterMetrics metrics) {
@@ -60,6 +62,7 @@ public final class Pipeline implements AutoCloseable {
         this.metrics = metrics;
         this.fallback = new FallbackResponder(settings.config().getFallback());
         this.postProcessor = new PostProcessor(settings.config().getPostProcess());
+        this.retrieval.set(settings.config().getRetrieval());
         for (String task : settings.tasks()) {
             StageGate gate = new StageGate(task);
             gates.put(task, gate);
@@ -91,17 +94,39 @@ public final class Pipeline implements AutoCloseable {
         return execution;
     }
 
+    /** The knowledge base in use: the pipeline file's, or the latest one reloaded from it. */
+    public Retrieval retrieval() {
+        return retrieval.get();
+    }
+
+    /**
+     * Takes a new knowledge base (documents, topK) while serving: slot-selected documents apply at once, the index is
+     * rebuilt from the new documents. Whether retrieval is enabled cannot change here (the plan's stages depend on
+     * it). Returns whether anything changed.
+     */
+    public boolean updateRetrieval(Retrieval next) {
+        synchronized (this) {
+            if (next.getEnabled() != retrieval.get().getEnabled()) {
+                throw new IllegalArgumentException("retrieval.enabled cannot change while the router runs");
+            }
+            if (retrieval.get().equals(next)) return false;
+            retrieval.set(next);
+            index.set(null);
+        }
+        ensureIndex();
+        return true;
+    }
+
     /** Builds the retrieval index once embed endpoints exist; safe to call often. */
     public void ensureIndex() {
-        if (!settings.config().getRetrieval().getEnabled()
-                || index.get() != null
-                || settings.config().getRetrieval().getDocumentsCount() == 0) {
+        Retrieval r = retrieval.get();
+        if (!r.getEnabled() || index.get() != null || r.getDocumentsCount() == 0) {
             return;
         }
         if (registry.balancer(Tasks.EMBED).endpoints().isEmpty() || !indexBuilding.compareAndSet(false, true)) {
             return;
         }
-        List<Document> docs = settings.config().getRetrieval().getDocumentsList();
+        List<Document> docs = r.getDocumentsList();
         EmbedRequest req = EmbedRequest.newBuilder()
                 .setMeta(RequestMeta.newBuilder().setRequestId("index-build").build())
                 .addAllTexts(docs.stream().map(Document::getText).toList())
@@ -118,7 +143,16 @@ public final class Pipeline implements AutoCloseable {
                     List<float[]> vectors = resp.response().getEmbeddingsList().stream()
                             .map(Pipeline::toArray)
                             .toList();
-                    index.set(new VectorIndex(docs, vectors));
+                    boolean current;
+                    synchronized (this) {
+                        indexBuilding.set(false);
+                        current = retrieval.get() == r;
+                        if (current) index.set(new VectorIndex(docs, vectors));
+                    }
+                    if (!current) {
+                        ensureIndex(); // the knowledge base was reloaded meanwhile: index the new one
+                        return;
+                    }
                     LOG.infof(
                             "retrieval index built: %d documents, %d dimensions",
                             docs.size(), resp.response().getDimensions());

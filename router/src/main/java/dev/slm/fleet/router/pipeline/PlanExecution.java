@@ -192,7 +192,7 @@ public final class PlanExecution {
         }
         deadlineTask = p.timer.schedule(
                 this::onDeadline, Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-        if (p.settings.config().getRetrieval().getEnabled() && p.index() == null) {
+        if (p.retrieval().getEnabled() && p.index() == null) {
             p.ensureIndex();
         }
         runGroup(0);
@@ -408,7 +408,7 @@ public final class PlanExecution {
      * a small generator (SmolLM2-135M mixed the other orders into the answer).
      */
     private void retrieve() {
-        var retrieval = p.settings.config().getRetrieval();
+        var retrieval = p.retrieval();
         if (!retrieval.getEnabled()) return;
         long t0 = System.nanoTime();
         Set<String> chosen = new LinkedHashSet<>();
