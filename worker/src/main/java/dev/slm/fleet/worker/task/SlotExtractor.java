@@ -98,13 +98,21 @@ public final class SlotExtractor {
         return out;
     }
 
+    /**
+     * Built-ins found by their context ("order 67890"), which the tagger has no label for: they win over any model
+     * span they overlap (the tagger reads an order number as a ZIP code or building number).
+     */
+    private static final java.util.Set<String> ANCHORED = java.util.Set.of("order_id");
+
     private static List<SlotMatch> merge(
             String text, List<String> wanted, List<SlotMatch> fromModel, BuiltinExtractors builtins) {
         List<SlotMatch> model = new ArrayList<>();
         List<SlotMatch> exact = fromModel.isEmpty() ? List.of() : builtins.extract(text, List.of(), List.of());
         for (SlotMatch m : fromModel) {
             if ((wanted.isEmpty() || wanted.contains(m.name()))
-                    && exact.stream().noneMatch(b -> b.name().equals(m.name()) && b.overlaps(m))) {
+                    && exact.stream()
+                            .noneMatch(
+                                    b -> (b.name().equals(m.name()) || ANCHORED.contains(b.name())) && b.overlaps(m))) {
                 model.add(m);
             }
         }

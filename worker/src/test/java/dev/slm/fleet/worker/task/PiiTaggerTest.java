@@ -89,6 +89,13 @@ class PiiTaggerTest {
                 List.of("order_id"), order.slots().stream().map(SlotMatch::name).toList());
         assertEquals("12345", order.slots().get(0).value());
         assertEquals(Optional.of("where is my order 12345"), order.redactedText(), "an order id is no personal data");
+        // the tagger reads some order numbers as a ZIP code; the order id found by its context wins
+        SlotExtractor.Result other = run("where is my order 67890", List.of());
+        assertEquals(
+                List.of("order_id"),
+                other.slots().stream().map(SlotMatch::name).toList(),
+                other.slots().toString());
+        assertEquals("67890", other.slots().get(0).value());
     }
 
     @Test
