@@ -5,6 +5,7 @@ import dev.slm.fleet.router.balancing.BalancingPolicy;
 import dev.slm.fleet.router.balancing.EndpointRegistry;
 import dev.slm.fleet.router.balancing.HealthPolicy;
 import dev.slm.fleet.router.config.PipelineSettings;
+import dev.slm.fleet.router.config.WatchedFile;
 import dev.slm.fleet.router.metrics.RouterMetrics;
 import dev.slm.fleet.router.pipeline.Pipeline;
 import dev.slm.fleet.router.routing.ConfigMapRoutingTableSource;
@@ -69,8 +70,7 @@ public class RouterRuntime {
     private final AtomicLong tableUpdates = new AtomicLong();
     private final AtomicLong knowledgeBaseReloads = new AtomicLong();
     private final AtomicLong pipelineFileChanges = new AtomicLong();
-    private java.util.concurrent.ScheduledExecutorService pipelineWatch;
-    private String pipelineContent;
+    private WatchedFile pipelineWatch;
 
     void onStart(@Observes StartupEvent event) {
         init();
@@ -90,8 +90,9 @@ public class RouterRuntime {
             return;
         }
         Optional<Path> file = pipelineFile.filter(f -> !f.isBlank()).map(Path::of);
-        pipelineContent = file.map(RouterRuntime::read).orElse(null);
-        PipelineSettings settings = file.map(PipelineSettings::load).orElseGet(RouterRuntime::defaultPipeline);
+        String pipelineContent = file.map(PipelineSettings::read).orElse(null);
+        PipelineSettings settings =
+                file.map(f -> PipelineSettings.parse(f, pipelineContent)).orElseGet(RouterRuntime::defaultPipeline);
         metrics = new RouterMetrics(meterRegistry);
         BalancingPolicy fallbackPolicy = BalancingPolicy.parse(defaultBalancing);
         registry = new EndpointRegistry(task -> ConfigProvider.getConfig()
@@ -99,7 +100,10 @@ public class RouterRuntime {
                 .map(BalancingPolicy::parse)
                 .orElse(fallbackPolicy));
         pipeline = new Pipeline(settings, registry, new HealthPolicy(failureThreshold, coolOff), metrics);
-        file.ifPresent(this::watchPipeline);
+        file.ifPresent(f -> {
+            pipelineWatch = new WatchedFile(f, "pipeline file", pipelineReloadInterval, pipelineContent);
+            pipelineWatch.start(content -> reloadPipeline(f, content));
+        });
         if (routingFile.isPresent() && !routingFile.get().isBlank()) {
             source = new FileRoutingTableSource(Path.of(routingFile.get()));
         } else if (routingConfigMap.isPresent() && !routingConfigMap.get().isBlank()) {
@@ -121,33 +125,11 @@ public class RouterRuntime {
         pipeline.ensureIndex();
     }
 
-    private static String read(Path file) {
-        try {
-            return java.nio.file.Files.readString(file);
-        } catch (java.io.IOException e) {
-            return null;
-        }
-    }
-
     /**
-     * Re-reads the pipeline file: a new knowledge base (retrieval's documents, topK) is taken while serving and the
+     * A new pipeline file's content: a new knowledge base (retrieval's documents, topK) is taken while serving and the
      * index rebuilt; any other change waits for a restart (the operator rolls the router's pods for those).
      */
-    private void watchPipeline(Path file) {
-        pipelineWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "pipeline-file-watch");
-            t.setDaemon(true);
-            return t;
-        });
-        long period = Math.max(50, pipelineReloadInterval.toMillis());
-        pipelineWatch.scheduleWithFixedDelay(
-                () -> reloadPipeline(file), period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
-    }
-
-    synchronized void reloadPipeline(Path file) {
-        String content = read(file);
-        if (content == null || content.equals(pipelineContent)) return;
-        pipelineContent = content;
+    synchronized void reloadPipeline(Path file, String content) {
         pipelineFileChanges.incrementAndGet();
         dev.slm.fleet.proto.v1.PipelineConfig next;
         try {
@@ -187,7 +169,7 @@ public class RouterRuntime {
 
     void onStop(@Observes ShutdownEvent event) {
         if (pipelineWatch != null) {
-            pipelineWatch.shutdownNow();
+            pipelineWatch.close();
         }
         if (source != null) {
             source.close();

@@ -33,13 +33,17 @@ public record PipelineSettings(
     public static final String MODE_RULES = "rules";
     public static final String MODE_SHED = "shed";
 
-    public static PipelineSettings load(Path file) {
-        String json;
+    /** The pipeline file's text; a file that cannot be read is the operator's or the user's mistake, named. */
+    public static String read(Path file) {
         try {
-            json = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read pipeline file " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Settings from the text read from {@code file} (named in the error). */
+    public static PipelineSettings parse(Path file, String json) {
         try {
             return of(ConfigCodec.pipeline(json));
         } catch (IllegalArgumentException e) {

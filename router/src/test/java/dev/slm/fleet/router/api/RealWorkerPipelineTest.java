@@ -114,15 +114,7 @@ class RealWorkerPipelineTest {
     }
 
     HttpResponse<String> send(String text) throws Exception {
-        return HttpClient.newHttpClient()
-                .send(
-                        HttpRequest.newBuilder(URI.create(base + "chat"))
-                                .timeout(Duration.ofSeconds(20))
-                                .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(
-                                        new JsonObject().put("text", text).encode()))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
+        return post(new JsonObject().put("text", text).encode());
     }
 
     static boolean hasStage(JsonObject r, String stage, String status) {
@@ -174,11 +166,8 @@ class RealWorkerPipelineTest {
             await().atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofSeconds(1))
                     .until(() -> {
-                        HttpResponse<String> attempt = post(new JsonObject()
-                                .put(
-                                        "text",
-                                        "my name is Anna Schmidt, call me at +49 30 1234567, where is my order 12345")
-                                .encode());
+                        HttpResponse<String> attempt =
+                                send("my name is Anna Schmidt, call me at +49 30 1234567, where is my order 12345");
                         if (attempt.statusCode() == 200) {
                             answered[0] = new JsonObject(attempt.body());
                         }

@@ -24,6 +24,12 @@ public final class BuiltinExtractors {
 
     public static final List<String> NAMES = List.of("email", "phone", "order_id", "date", "number");
 
+    /**
+     * Slots found by their context ("order 67890"), which a tagging model has no label for: they win over any model
+     * span they overlap (the PII tagger reads an order number as a ZIP code or building number).
+     */
+    public static final java.util.Set<String> BY_CONTEXT = java.util.Set.of("order_id");
+
     /** The built-in slots that are personal data (redacted from logs). */
     public static final List<String> PERSONAL = List.of("email", "phone");
 

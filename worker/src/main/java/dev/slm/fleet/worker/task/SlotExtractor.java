@@ -98,12 +98,6 @@ public final class SlotExtractor {
         return out;
     }
 
-    /**
-     * Built-ins found by their context ("order 67890"), which the tagger has no label for: they win over any model
-     * span they overlap (the tagger reads an order number as a ZIP code or building number).
-     */
-    private static final java.util.Set<String> ANCHORED = java.util.Set.of("order_id");
-
     private static List<SlotMatch> merge(
             String text, List<String> wanted, List<SlotMatch> fromModel, BuiltinExtractors builtins) {
         List<SlotMatch> model = new ArrayList<>();
@@ -112,7 +106,8 @@ public final class SlotExtractor {
             if ((wanted.isEmpty() || wanted.contains(m.name()))
                     && exact.stream()
                             .noneMatch(
-                                    b -> (b.name().equals(m.name()) || ANCHORED.contains(b.name())) && b.overlaps(m))) {
+                                    b -> (b.name().equals(m.name()) || BuiltinExtractors.BY_CONTEXT.contains(b.name()))
+                                            && b.overlaps(m))) {
                 model.add(m);
             }
         }

@@ -244,16 +244,21 @@ public final class GeneratorBenchmark {
                         .setPrompt(PROMPT)
                         .setSampling(SamplingParams.newBuilder().setMaxTokens(MAX_TOKENS))
                         .build());
+        return drain(t0, it);
+    }
+
+    /** Reads a Generate stream to its end: when its first chunk and its end arrived, and its completion tokens. */
+    static Session drain(long start, Iterator<GenerateChunk> stream) {
         long first = 0;
         GenerateChunk last = null;
-        while (it.hasNext()) {
-            GenerateChunk c = it.next();
+        while (stream.hasNext()) {
+            GenerateChunk c = stream.next();
             if (first == 0) {
                 first = System.nanoTime();
             }
             last = c;
         }
-        return new Session(t0, first, System.nanoTime(), last.getCompletionTokens());
+        return new Session(start, first, System.nanoTime(), last.getCompletionTokens());
     }
 
     /** Greedy decoding straight on ONNX Runtime: tokenize, prefill, then one token per run, KV fed back as is. */

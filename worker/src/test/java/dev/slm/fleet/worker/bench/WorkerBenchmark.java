@@ -297,20 +297,11 @@ public final class WorkerBenchmark {
                         .setPrompt("count : one")
                         .setSampling(SamplingParams.newBuilder().setMaxTokens(19))
                         .build());
-                long first = 0;
-                GenerateChunk last = null;
-                while (it.hasNext()) {
-                    GenerateChunk c = it.next();
-                    if (first == 0) {
-                        first = System.nanoTime();
-                    }
-                    last = c;
-                }
-                long end = System.nanoTime();
+                GeneratorBenchmark.Session s = GeneratorBenchmark.drain(t0, it);
                 if (i >= 20) {
-                    ttft[i - 20] = (first - t0) / 1e6;
-                    tokens += last.getCompletionTokens();
-                    decodeSeconds += (end - t0) / 1e9;
+                    ttft[i - 20] = (s.first() - t0) / 1e6;
+                    tokens += s.tokens();
+                    decodeSeconds += (s.end() - t0) / 1e9;
                 }
             }
             Arrays.sort(ttft);
